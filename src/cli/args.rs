@@ -1,0 +1,358 @@
+//! The command line, defined once with clap: global options (SPEC §2) and one variant per command.
+//!
+//! Environment fallbacks (`AWS_PROFILE`, `MFA_SOURCE`, `MFA_READER`, `MFA_YUBIKEY_SERIAL`) are
+//! declared here so `--help` shows them; the profile's own `mfa_source` is applied later, by the
+//! command that reads the profile, because a flag or variable must win over it.
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// AWS credentials that need MFA, from a YubiKey: one touch, then every tool just works.
+#[derive(Debug, Parser)]
+#[command(name = "mfa", version, propagate_version = true, max_term_width = 100)]
+#[command(after_help = "Quick start: `mfa yubi kops get clusters` — touch the key, the command runs.")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// AWS profile to use.
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "AWS_PROFILE",
+        default_value = "default",
+        value_name = "NAME"
+    )]
+    pub profile: String,
+
+    /// Where the MFA code comes from [default: the profile's `mfa_source`, else auto].
+    #[arg(long, global = true, env = "MFA_SOURCE", value_enum, value_name = "SOURCE")]
+    pub source: Option<SourceKind>,
+
+    /// Use the PC/SC reader whose name contains SUBSTRING.
+    #[arg(long, global = true, env = "MFA_READER", value_name = "SUBSTRING")]
+    pub reader: Option<String>,
+
+    /// Use the YubiKey with this serial number.
+    #[arg(long, global = true, env = "MFA_YUBIKEY_SERIAL", value_name = "N")]
+    pub serial: Option<u32>,
+
+    /// Explain what happens on stderr (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Print nothing but results and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Neither read nor write the session cache.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+}
+
+/// Where an MFA code comes from (SPEC §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SourceKind {
+    /// YubiKey if present, else a software secret, else `mfa_process`, else a prompt.
+    Auto,
+    /// The OATH application of a YubiKey.
+    Yubikey,
+    /// A software TOTP secret stored with `mfa totp add`.
+    Totp,
+    /// The profile's `mfa_process` command.
+    Process,
+    /// Ask for the code (terminal, else one line of stdin, else `MFA_CODE`).
+    Prompt,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Touch-to-run: run CMD with credentials from a YubiKey code (`mfa yubi kops get clusters`).
+    Yubi {
+        /// The command to run, with its arguments.
+        #[arg(
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "CMD"
+        )]
+        command: Vec<OsString>,
+    },
+
+    /// Run CMD with temporary credentials in its environment; exit with its status.
+    Exec(ExecArgs),
+
+    /// Print the credentials as shell exports: `eval "$(mfa env)"`.
+    Env {
+        /// Output syntax.
+        #[arg(long, value_enum, default_value_t = EnvFormat::Sh)]
+        format: EnvFormat,
+    },
+
+    /// Print credentials for the AWS `credential_process` setting.
+    CredentialProcess,
+
+    /// Start $SHELL with the credentials.
+    Shell,
+
+    /// Get (or reuse) the session; optionally store it as a credentials-file profile.
+    Login {
+        /// Write the session to the shared credentials file as [NAME].
+        #[arg(long, value_name = "NAME")]
+        write_profile: Option<String>,
+    },
+
+    /// Print a Kubernetes ExecCredential with an EKS token, for kubectl.
+    EksToken {
+        /// EKS cluster name.
+        #[arg(long, value_name = "NAME")]
+        cluster: String,
+        /// Assume this role for the token.
+        #[arg(long, value_name = "ARN")]
+        role: Option<String>,
+    },
+
+    /// Print the current code of an OATH account (or of the profile's source).
+    Code {
+        /// Account name, or a unique part of it.
+        query: Option<String>,
+    },
+
+    /// List the OATH accounts on the YubiKey.
+    Accounts {
+        #[command(flatten)]
+        output: JsonOutput,
+        /// Remember the OATH password in the OS keyring.
+        #[arg(long, conflicts_with = "forget_password")]
+        remember_password: bool,
+        /// Forget a remembered OATH password.
+        #[arg(long)]
+        forget_password: bool,
+    },
+
+    /// List PC/SC readers and YubiKeys.
+    Devices {
+        #[command(flatten)]
+        output: JsonOutput,
+    },
+
+    /// Register a YubiKey (or a software secret, or a hardware token) as the IAM user's MFA device.
+    Register(RegisterArgs),
+
+    /// Deactivate and delete the IAM MFA device, and remove its OATH account from the key.
+    Deregister {
+        /// IAM user name [default: the caller].
+        #[arg(long, value_name = "U")]
+        user: Option<String>,
+    },
+
+    /// Manage software TOTP secrets.
+    #[command(subcommand)]
+    Totp(TotpCommand),
+
+    /// Inspect or clear cached sessions.
+    #[command(subcommand)]
+    Cache(CacheCommand),
+
+    /// Diagnose the setup: pcscd, readers, keys, profile chain, cache, clock skew.
+    Doctor {
+        #[command(flatten)]
+        output: JsonOutput,
+    },
+
+    /// Print a shell completion script.
+    Completions {
+        /// Shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `--json` for listing commands.
+#[derive(Debug, Args)]
+pub struct JsonOutput {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Session duration (seconds, or with a unit: 900s, 15m, 1h).
+    #[arg(long, value_parser = parse_duration, value_name = "D")]
+    pub duration: Option<Duration>,
+
+    /// Serve credentials on a local endpoint instead of static variables.
+    #[arg(long)]
+    pub server: bool,
+
+    /// Run even inside another `mfa exec`.
+    #[arg(long)]
+    pub force: bool,
+
+    /// The command to run, with its arguments.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// IAM user name [default: the caller].
+    #[arg(long, value_name = "U")]
+    pub user: Option<String>,
+    /// Name of the virtual MFA device [default: the user name].
+    #[arg(long, value_name = "N")]
+    pub device_name: Option<String>,
+    /// Require a touch for every code.
+    #[arg(long)]
+    pub touch: bool,
+    /// Store the seed as a software TOTP secret instead of on a YubiKey.
+    #[arg(long, conflicts_with = "hardware")]
+    pub software: bool,
+    /// Register a physical TOTP token with this serial; the two codes are typed.
+    #[arg(long, value_name = "SERIAL")]
+    pub hardware: Option<String>,
+    /// Set `mfa_serial` (and `mfa_oath_account`) on the profile in ~/.aws/config.
+    #[arg(long)]
+    pub write_config: bool,
+    /// Overwrite an existing OATH account of the same name.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TotpCommand {
+    /// Store a software TOTP secret (read from a prompt or stdin, never from arguments).
+    Add {
+        /// Name to store it under [default: the profile's `mfa_serial`].
+        name: Option<String>,
+    },
+    /// List stored software secrets (names only).
+    List {
+        #[command(flatten)]
+        output: JsonOutput,
+    },
+    /// Remove a stored software secret.
+    Remove {
+        /// Name it was stored under.
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// List cached sessions (profile, kind, expiry; never a secret).
+    List {
+        #[command(flatten)]
+        output: JsonOutput,
+    },
+    /// Delete cached sessions.
+    Clear,
+}
+
+/// Output syntax of `mfa env`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EnvFormat {
+    Sh,
+    Fish,
+    Powershell,
+    Json,
+}
+
+/// Parses `3600`, `900s`, `15m`, `1h`, `1h30m`: a whole number of seconds, greater than zero.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("`{text}` is not a duration: use seconds (3600) or units (900s, 15m, 1h30m)");
+    if text.is_empty() {
+        return Err(bad());
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return text
+            .parse::<u64>()
+            .ok()
+            .filter(|&s| s > 0)
+            .map(Duration::from_secs)
+            .ok_or_else(bad);
+    }
+    let mut total: u64 = 0;
+    let mut number = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return Err(bad()),
+        };
+        let value: u64 = number.parse().map_err(|_| bad())?;
+        total = value
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+        number.clear();
+    }
+    if !number.is_empty() || total == 0 {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("3600").unwrap(), Duration::from_secs(3600));
+        assert_eq!(parse_duration("900s").unwrap(), Duration::from_secs(900));
+        assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        for bad in ["", "0", "h", "1x", "1h30", "-5", "99999999999999999999h"] {
+            assert!(parse_duration(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn yubi_passes_child_flags_through() {
+        let cli = Cli::try_parse_from(["mfa", "-p", "prod", "yubi", "kops", "get", "-o", "yaml"]).unwrap();
+        assert_eq!(cli.global.profile, "prod");
+        let Command::Yubi { command } = cli.command else {
+            panic!("not yubi")
+        };
+        assert_eq!(command, ["kops", "get", "-o", "yaml"]);
+    }
+
+    #[test]
+    fn exec_takes_the_command_after_double_dash() {
+        let cli = Cli::try_parse_from(["mfa", "exec", "--duration", "1h", "--", "env", "-0"]).unwrap();
+        let Command::Exec(exec) = cli.command else {
+            panic!("not exec")
+        };
+        assert_eq!(exec.duration, Some(Duration::from_secs(3600)));
+        assert_eq!(exec.command, ["env", "-0"]);
+    }
+}

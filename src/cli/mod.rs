@@ -1,0 +1,82 @@
+//! The command-line layer: clap definitions ([`args`]), one handler per command ([`commands`]),
+//! and the mapping of failures to the two-line message and exit status of SPEC §6 ([`failure`]).
+
+pub mod args;
+pub mod commands;
+pub mod failure;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::Cli;
+pub use failure::{Exit, Failure};
+
+/// Entry point of the binary: parse `std::env::args_os`, run, report, return the exit status.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // clap prints usage errors on stderr (exit 2) and --help/--version on stdout (exit 0).
+            let _ = error.print();
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+        }
+    };
+    match run(cli) {
+        Ok(exit) => exit.into(),
+        Err(failure) => {
+            failure::report(&mut std::io::stderr().lock(), &failure);
+            failure.exit().into()
+        }
+    }
+}
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> Result<Exit, Failure> {
+    use args::Command;
+    match cli.command {
+        Command::Completions { shell } => {
+            commands::completions::run(shell, &mut std::io::stdout().lock())
+        }
+        other => Err(Failure::not_implemented(command_name(&other))),
+    }
+}
+
+/// The name a user typed for `command`, for messages.
+fn command_name(command: &args::Command) -> &'static str {
+    use args::{CacheCommand, Command, TotpCommand};
+    match command {
+        Command::Yubi { .. } => "yubi",
+        Command::Exec(_) => "exec",
+        Command::Env { .. } => "env",
+        Command::CredentialProcess => "credential-process",
+        Command::Shell => "shell",
+        Command::Login { .. } => "login",
+        Command::EksToken { .. } => "eks-token",
+        Command::Code { .. } => "code",
+        Command::Accounts { .. } => "accounts",
+        Command::Devices { .. } => "devices",
+        Command::Register(_) => "register",
+        Command::Deregister { .. } => "deregister",
+        Command::Totp(TotpCommand::Add { .. }) => "totp add",
+        Command::Totp(TotpCommand::List { .. }) => "totp list",
+        Command::Totp(TotpCommand::Remove { .. }) => "totp remove",
+        Command::Cache(CacheCommand::List { .. }) => "cache list",
+        Command::Cache(CacheCommand::Clear) => "cache clear",
+        Command::Doctor { .. } => "doctor",
+        Command::Completions { .. } => "completions",
+    }
+}
+
+/// Writes `text` to `out`, treating a closed pipe (`mfa … | head`) as success.
+pub(crate) fn write_out(out: &mut dyn Write, text: &[u8]) -> Result<(), Failure> {
+    match out.write_all(text).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::runtime(
+            format!("cannot write the output: {e}"),
+            "check that stdout is writable (a full disk, a closed pipe?)",
+        )),
+    }
+}

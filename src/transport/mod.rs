@@ -1,0 +1,1 @@
+//! Transports: how APDUs reach a card.
