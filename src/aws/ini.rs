@@ -1,0 +1,346 @@
+//! The INI dialect of the AWS shared config and credentials files, read and edited without losing
+//! a byte of what the user wrote.
+//!
+//! Reading follows botocore (the AWS CLI): `[section]` headers, `key = value` (or `key: value`)
+//! properties, keys case-insensitive, lines starting with `#` or `;` are comments, no inline
+//! comments (a `#` inside a value is part of it), and indented lines continue the previous
+//! property — the AWS CLI uses that for nested settings such as `s3 =` blocks, which this tool
+//! keeps but does not interpret.
+//!
+//! Editing (`set`, `remove_section`) changes only the lines it must, so comments, ordering,
+//! blank lines and other sections survive `mfa login --write-profile` and
+//! `mfa register --write-config` untouched.
+
+/// One line of the file, as written, with what it means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Line {
+    /// `[name]`
+    Section { name: String, raw: String },
+    /// `key = value`
+    Property { key: String, value: String, raw: String },
+    /// An indented line continuing the previous property (nested settings).
+    Continuation { raw: String },
+    /// Blank line, comment, or a line that means nothing to the AWS CLI.
+    Other { raw: String },
+}
+
+impl Line {
+    fn raw(&self) -> &str {
+        match self {
+            Line::Section { raw, .. }
+            | Line::Property { raw, .. }
+            | Line::Continuation { raw }
+            | Line::Other { raw } => raw,
+        }
+    }
+}
+
+/// A parsed shared config or credentials file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IniDocument {
+    lines: Vec<Line>,
+    /// Whether the text ended with a newline (kept on rendering).
+    trailing_newline: bool,
+}
+
+/// A property and the 1-based line it sits on, for messages that point into the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Property<'a> {
+    pub key: &'a str,
+    pub value: &'a str,
+    pub line: usize,
+}
+
+impl IniDocument {
+    /// Parses `text`. Never fails: lines the AWS CLI would not understand are kept as they are
+    /// and mean nothing.
+    pub fn parse(text: &str) -> Self {
+        let mut lines = Vec::new();
+        let mut in_property = false;
+        for raw in text.lines() {
+            let trimmed = raw.trim();
+            let line = if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';')
+            {
+                Line::Other { raw: raw.into() }
+            } else if raw.starts_with([' ', '\t']) && in_property {
+                Line::Continuation { raw: raw.into() }
+            } else if let Some(name) = trimmed.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+                in_property = false;
+                Line::Section {
+                    name: name.trim().into(),
+                    raw: raw.into(),
+                }
+            } else if let Some((key, value)) = split_property(trimmed) {
+                in_property = true;
+                Line::Property {
+                    key: key.to_ascii_lowercase(),
+                    value: value.into(),
+                    raw: raw.into(),
+                }
+            } else {
+                Line::Other { raw: raw.into() }
+            };
+            lines.push(line);
+        }
+        IniDocument {
+            lines,
+            trailing_newline: text.is_empty() || text.ends_with('\n'),
+        }
+    }
+
+    /// The document as text: unchanged lines exactly as they were read.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for (i, line) in self.lines.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(line.raw());
+        }
+        if self.trailing_newline && !self.lines.is_empty() {
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Section names in file order; a name that appears twice is listed once.
+    pub fn sections(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for line in &self.lines {
+            if let Line::Section { name, .. } = line {
+                if !names.contains(&name.as_str()) {
+                    names.push(name);
+                }
+            }
+        }
+        names
+    }
+
+    /// The properties of `section`, in file order. A section that appears twice is merged, and
+    /// for a repeated key the last one wins (as in botocore).
+    pub fn properties(&self, section: &str) -> Vec<Property<'_>> {
+        let mut props: Vec<Property<'_>> = Vec::new();
+        let mut current: Option<&str> = None;
+        for (index, line) in self.lines.iter().enumerate() {
+            match line {
+                Line::Section { name, .. } => current = Some(name),
+                Line::Property { key, value, .. } if current == Some(section) => {
+                    props.retain(|p| p.key != key);
+                    props.push(Property {
+                        key,
+                        value,
+                        line: index + 1,
+                    });
+                }
+                _ => {}
+            }
+        }
+        props
+    }
+
+    /// The value of `key` in `section`, if set.
+    pub fn get(&self, section: &str, key: &str) -> Option<&str> {
+        let key = key.to_ascii_lowercase();
+        self.properties(section)
+            .into_iter()
+            .find(|p| p.key == key)
+            .map(|p| p.value)
+    }
+
+    /// Sets `key = value` in `section`: replaces the property's line where it is (all of its
+    /// occurrences collapse to the first), else adds it after the section's last property, else
+    /// adds the section at the end of the file.
+    pub fn set(&mut self, section: &str, key: &str, value: &str) {
+        let key = key.to_ascii_lowercase();
+        let new_line = || Line::Property {
+            key: key.clone(),
+            value: value.into(),
+            raw: format!("{key} = {value}"),
+        };
+        let mut current: Option<String> = None;
+        let mut replaced = false;
+        let mut last_in_section: Option<usize> = None;
+        let mut remove = Vec::new();
+        for (index, line) in self.lines.iter_mut().enumerate() {
+            match line {
+                Line::Section { name, .. } => {
+                    current = Some(name.clone());
+                    if name == section {
+                        last_in_section = Some(index);
+                    }
+                }
+                Line::Property { key: k, .. } if current.as_deref() == Some(section) => {
+                    if *k == key {
+                        if replaced {
+                            remove.push(index);
+                        } else {
+                            *line = new_line();
+                            replaced = true;
+                        }
+                    }
+                    last_in_section = Some(index);
+                }
+                Line::Continuation { .. } if current.as_deref() == Some(section) => {
+                    last_in_section = Some(index);
+                }
+                _ => {}
+            }
+        }
+        for index in remove.into_iter().rev() {
+            self.remove_with_continuations(index);
+        }
+        if replaced {
+            return;
+        }
+        match last_in_section {
+            Some(index) => self.lines.insert(index + 1, new_line()),
+            None => {
+                if self.lines.last().is_some_and(|l| !l.raw().trim().is_empty()) {
+                    self.lines.push(Line::Other { raw: String::new() });
+                }
+                self.lines.push(Line::Section {
+                    name: section.into(),
+                    raw: format!("[{section}]"),
+                });
+                self.lines.push(new_line());
+                self.trailing_newline = true;
+            }
+        }
+    }
+
+    /// Removes every occurrence of `section` with its properties (comments above it stay).
+    /// Returns whether there was one.
+    pub fn remove_section(&mut self, section: &str) -> bool {
+        let mut found = false;
+        let mut inside = false;
+        self.lines.retain(|line| {
+            if let Line::Section { name, .. } = line {
+                inside = name == section;
+                found |= inside;
+            }
+            !inside || matches!(line, Line::Other { raw } if raw.trim().starts_with(['#', ';']))
+        });
+        found
+    }
+
+    /// Removes the property at `index` and the continuation lines under it.
+    fn remove_with_continuations(&mut self, index: usize) {
+        let mut end = index + 1;
+        while matches!(self.lines.get(end), Some(Line::Continuation { .. })) {
+            end += 1;
+        }
+        self.lines.drain(index..end);
+    }
+}
+
+/// Splits `key = value` / `key: value` at the first `=` or `:`; a line without one, or with an
+/// empty key, is not a property.
+fn split_property(line: &str) -> Option<(&str, &str)> {
+    let at = line.find(['=', ':'])?;
+    let key = line[..at].trim();
+    if key.is_empty() {
+        return None;
+    }
+    Some((key, line[at + 1..].trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const SAMPLE: &str = "\
+# my AWS config
+[default]
+region = eu-west-1
+Output=json
+
+[profile prod]   
+mfa_serial = arn:aws:iam::123456789012:mfa/alice
+; a comment
+s3 =
+  max_concurrent_requests = 10
+role_arn: arn:aws:iam::123456789012:role/Admin
+";
+
+    #[test]
+    fn unchanged_documents_render_byte_for_byte() {
+        for text in [SAMPLE, "", "[a]\nk=v", "no section\n\n\n", "[a]\r\nk = v\r\n"] {
+            let rendered = IniDocument::parse(text).render();
+            // `lines()` drops \r, which botocore does too; compare what a reader would see.
+            assert_eq!(rendered.replace('\r', ""), text.replace('\r', ""), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn reads_like_the_aws_cli() {
+        let doc = IniDocument::parse(SAMPLE);
+        assert_eq!(doc.sections(), ["default", "profile prod"]);
+        assert_eq!(doc.get("default", "output"), Some("json"), "keys are case-insensitive");
+        assert_eq!(doc.get("profile prod", "role_arn"), Some("arn:aws:iam::123456789012:role/Admin"));
+        assert_eq!(doc.get("profile prod", "s3"), Some(""));
+        assert_eq!(doc.get("profile prod", "max_concurrent_requests"), None, "nested, not a key");
+        assert_eq!(doc.get("prod", "mfa_serial"), None);
+        let line = doc.properties("profile prod")[0].line;
+        assert_eq!(line, 7);
+    }
+
+    #[test]
+    fn values_keep_hashes_and_last_duplicate_wins() {
+        let doc = IniDocument::parse("[a]\nsecret = ab#cd ; ef\nk = 1\n[b]\n[a]\nk = 2\n");
+        assert_eq!(doc.get("a", "secret"), Some("ab#cd ; ef"));
+        assert_eq!(doc.get("a", "k"), Some("2"));
+    }
+
+    #[test]
+    fn set_replaces_in_place_and_keeps_everything_else() {
+        let mut doc = IniDocument::parse(SAMPLE);
+        doc.set("profile prod", "mfa_serial", "arn:aws:iam::123456789012:mfa/bob");
+        let expected = SAMPLE.replace("mfa/alice", "mfa/bob");
+        assert_eq!(doc.render(), expected);
+    }
+
+    #[test]
+    fn set_appends_after_the_sections_last_property() {
+        let mut doc = IniDocument::parse(SAMPLE);
+        doc.set("default", "mfa_source", "yubikey");
+        assert!(doc.render().contains("Output=json\nmfa_source = yubikey\n\n[profile prod]"));
+        let mut doc = IniDocument::parse(SAMPLE);
+        doc.set("profile prod", "region", "us-east-1");
+        assert!(doc.render().ends_with("role/Admin\nregion = us-east-1\n"));
+    }
+
+    #[test]
+    fn set_creates_a_missing_section_at_the_end() {
+        let mut doc = IniDocument::parse("[default]\nregion = x");
+        doc.set("session", "aws_session_token", "t");
+        assert_eq!(doc.render(), "[default]\nregion = x\n\n[session]\naws_session_token = t\n");
+        let mut empty = IniDocument::parse("");
+        empty.set("a", "k", "v");
+        assert_eq!(empty.render(), "[a]\nk = v\n");
+    }
+
+    #[test]
+    fn set_collapses_duplicates_with_their_nested_lines() {
+        let mut doc = IniDocument::parse("[a]\nk = 1\nk =\n  nested = 1\nz = 2\n");
+        doc.set("a", "K", "3");
+        assert_eq!(doc.render(), "[a]\nk = 3\nz = 2\n");
+    }
+
+    #[test]
+    fn remove_section_keeps_other_sections_and_comments() {
+        let mut doc = IniDocument::parse("[a]\nk = 1\n# about b\n[b]\nk = 2\n# keep\n[c]\nk = 3\n");
+        assert!(doc.remove_section("b"));
+        assert_eq!(doc.render(), "[a]\nk = 1\n# about b\n# keep\n[c]\nk = 3\n");
+        assert!(!doc.remove_section("b"));
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        for text in ["[", "]", "=", "[]\n=\n:", "  indented first", "[a\nk", "\u{feff}[a]\nk=v"] {
+            let doc = IniDocument::parse(text);
+            let _ = doc.render();
+            let _ = doc.sections();
+        }
+    }
+}

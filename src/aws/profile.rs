@@ -1,0 +1,287 @@
+//! Profiles from the AWS shared files, with the AWS CLI's rules (SPEC §3).
+//!
+//! - `~/.aws/config` (`AWS_CONFIG_FILE`) holds `[default]` and `[profile NAME]` sections; a
+//!   section without the `profile ` prefix is ignored there, as the AWS CLI does.
+//! - `~/.aws/credentials` (`AWS_SHARED_CREDENTIALS_FILE`) holds `[NAME]` sections.
+//! - A profile is the union of both; a key set in the credentials file wins.
+//! - A missing file is an empty file; an unreadable one is an error.
+//!
+//! The paths and the home directory are inputs ([`FileLocations`]), so tests never read the
+//! developer's real files.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use super::ini::IniDocument;
+
+/// Where the shared files are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileLocations {
+    pub config: PathBuf,
+    pub credentials: PathBuf,
+}
+
+impl FileLocations {
+    /// The AWS CLI's choice: `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE` (a leading `~/`
+    /// means the home directory), else `~/.aws/config` / `~/.aws/credentials`.
+    pub fn from_env(var: impl Fn(&str) -> Option<OsString>, home: &Path) -> Self {
+        let pick = |name: &str, default: &str| match var(name) {
+            Some(value) if !value.is_empty() => expand_home(PathBuf::from(value), home),
+            _ => home.join(".aws").join(default),
+        };
+        FileLocations {
+            config: pick("AWS_CONFIG_FILE", "config"),
+            credentials: pick("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+        }
+    }
+}
+
+fn expand_home(path: PathBuf, home: &Path) -> PathBuf {
+    match path.strip_prefix("~") {
+        Ok(rest) => home.join(rest),
+        Err(_) => path,
+    }
+}
+
+/// Which file a value came from, for messages that point into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Config,
+    Credentials,
+}
+
+/// A value and where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    pub value: String,
+    pub file: FileKind,
+    pub line: usize,
+}
+
+/// One profile: its settings merged from both files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub name: String,
+    settings: BTreeMap<String, Setting>,
+}
+
+impl Profile {
+    /// The value of `key` (lower-case), if set and not empty.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.setting(key).map(|s| s.value.as_str())
+    }
+
+    /// The value of `key` with where it was written, if set and not empty.
+    pub fn setting(&self, key: &str) -> Option<&Setting> {
+        self.settings.get(key).filter(|s| !s.value.is_empty())
+    }
+
+    /// Keys set on this profile, sorted.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.settings.keys().map(String::as_str)
+    }
+}
+
+/// Why the shared files could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Both shared files, parsed.
+#[derive(Debug, Clone)]
+pub struct SharedFiles {
+    pub locations: FileLocations,
+    pub config: IniDocument,
+    pub credentials: IniDocument,
+}
+
+impl SharedFiles {
+    /// Reads both files; a missing file counts as empty.
+    pub fn load(locations: FileLocations) -> Result<Self, LoadError> {
+        let read = |path: &Path| match std::fs::read_to_string(path) {
+            Ok(text) => Ok(IniDocument::parse(&text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(IniDocument::default()),
+            Err(source) => Err(LoadError::Unreadable {
+                path: path.to_owned(),
+                source,
+            }),
+        };
+        Ok(SharedFiles {
+            config: read(&locations.config)?,
+            credentials: read(&locations.credentials)?,
+            locations,
+        })
+    }
+
+    /// From text, for tests and for files already read.
+    pub fn from_text(config: &str, credentials: &str) -> Self {
+        SharedFiles {
+            locations: FileLocations {
+                config: PathBuf::from("config"),
+                credentials: PathBuf::from("credentials"),
+            },
+            config: IniDocument::parse(config),
+            credentials: IniDocument::parse(credentials),
+        }
+    }
+
+    /// Names of every profile in either file, sorted.
+    pub fn profile_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .config
+            .sections()
+            .into_iter()
+            .filter_map(config_profile_name)
+            .chain(self.credentials.sections())
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// The profile `name`, merged from both files; `None` when neither file has it.
+    pub fn profile(&self, name: &str) -> Option<Profile> {
+        let mut settings = BTreeMap::new();
+        let mut found = false;
+        for section in self.config.sections() {
+            if config_profile_name(section) == Some(name) {
+                found = true;
+                for p in self.config.properties(section) {
+                    settings.insert(p.key.to_owned(), setting(p, FileKind::Config));
+                }
+            }
+        }
+        if self.credentials.sections().contains(&name) {
+            found = true;
+            for p in self.credentials.properties(name) {
+                settings.insert(p.key.to_owned(), setting(p, FileKind::Credentials));
+            }
+        }
+        found.then(|| Profile {
+            name: name.to_owned(),
+            settings,
+        })
+    }
+}
+
+fn setting(p: super::ini::Property<'_>, file: FileKind) -> Setting {
+    Setting {
+        value: p.value.to_owned(),
+        file,
+        line: p.line,
+    }
+}
+
+/// The profile a config-file section defines: `default`, `profile default` and `profile NAME`;
+/// other sections (`sso-session …`, `services …`, bare names) are not profiles.
+fn config_profile_name(section: &str) -> Option<&str> {
+    if section == "default" {
+        return Some("default");
+    }
+    let rest = section.strip_prefix("profile")?;
+    if !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    let name = rest.trim();
+    (!name.is_empty()).then_some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const CONFIG: &str = "\
+[default]
+region = eu-west-1
+[profile prod]
+role_arn = arn:aws:iam::1:role/Admin
+source_profile = default
+region = us-east-1
+[staging]
+region = ignored-without-prefix
+[sso-session corp]
+sso_region = x
+[profile  spaced ]
+region = ap-south-1
+";
+    const CREDENTIALS: &str = "\
+[default]
+aws_access_key_id = AKIAEXAMPLE
+aws_secret_access_key = secret
+region = from-credentials
+[ci]
+aws_access_key_id = AKIACI
+";
+
+    #[test]
+    fn names_follow_the_cli_rules() {
+        let files = SharedFiles::from_text(CONFIG, CREDENTIALS);
+        assert_eq!(files.profile_names(), ["ci", "default", "prod", "spaced"]);
+        assert!(files.profile("staging").is_none());
+        assert!(files.profile("corp").is_none());
+    }
+
+    #[test]
+    fn credentials_file_wins() {
+        let files = SharedFiles::from_text(CONFIG, CREDENTIALS);
+        let default = files.profile("default").unwrap();
+        assert_eq!(default.get("region"), Some("from-credentials"));
+        assert_eq!(default.get("aws_access_key_id"), Some("AKIAEXAMPLE"));
+        let region = default.setting("region").unwrap();
+        assert_eq!((region.file, region.line), (FileKind::Credentials, 4));
+        let prod = files.profile("prod").unwrap();
+        assert_eq!(prod.get("region"), Some("us-east-1"));
+        assert_eq!(prod.get("source_profile"), Some("default"));
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let files = SharedFiles::from_text("[default]\nmfa_serial =\n", "");
+        assert_eq!(files.profile("default").unwrap().get("mfa_serial"), None);
+    }
+
+    #[test]
+    fn locations_from_env_and_home() {
+        let home = Path::new("/home/alice");
+        let none = FileLocations::from_env(|_| None, home);
+        assert_eq!(none.config, Path::new("/home/alice/.aws/config"));
+        assert_eq!(none.credentials, Path::new("/home/alice/.aws/credentials"));
+        let set = FileLocations::from_env(
+            |name| match name {
+                "AWS_CONFIG_FILE" => Some("~/cfg".into()),
+                "AWS_SHARED_CREDENTIALS_FILE" => Some("/etc/creds".into()),
+                _ => None,
+            },
+            home,
+        );
+        assert_eq!(set.config, Path::new("/home/alice/cfg"));
+        assert_eq!(set.credentials, Path::new("/etc/creds"));
+    }
+
+    #[test]
+    fn missing_files_are_empty_and_unreadable_ones_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = SharedFiles::load(FileLocations {
+            config: dir.path().join("nope"),
+            credentials: dir.path().join("nope2"),
+        })
+        .unwrap();
+        assert!(files.profile_names().is_empty());
+        let err = SharedFiles::load(FileLocations {
+            config: dir.path().to_owned(), // a directory cannot be read as a file
+            credentials: dir.path().join("nope2"),
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("cannot read"), "{err}");
+    }
+}

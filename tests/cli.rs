@@ -1,0 +1,99 @@
+//! The command-line contract of SPEC §2 and §6, driven through the real binary: the command tree,
+//! usage errors (exit 2), commands not built yet (exit 2, "not implemented yet", nothing on
+//! stdout), completions.
+
+mod common;
+
+use common::Sandbox;
+use predicates::prelude::*;
+
+#[test]
+fn help_lists_every_command_of_the_spec() {
+    let out = Sandbox::new().mfa().arg("--help").assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    for command in [
+        "yubi", "exec", "env", "credential-process", "shell", "login", "eks-token", "code",
+        "accounts", "devices", "register", "deregister", "totp", "cache", "doctor", "completions",
+    ] {
+        assert!(text.contains(&format!("\n  {command} ")), "--help lacks `{command}`:\n{text}");
+    }
+    for option in ["--profile", "--source", "--reader", "--serial", "--verbose", "--quiet", "--no-cache"] {
+        assert!(text.contains(option), "--help lacks `{option}`");
+    }
+}
+
+#[test]
+fn version_prints_the_crate_version() {
+    Sandbox::new()
+        .mfa()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
+}
+
+/// Commands that later issues build. Each must fail honestly: exit 2, the two-line message, and
+/// nothing on stdout that a script could mistake for a result.
+#[test]
+fn commands_not_built_yet_say_so_and_exit_2() {
+    let sandbox = Sandbox::new();
+    for args in [
+        &["yubi", "kops", "get", "clusters"][..],
+        &["exec", "--", "true"],
+        &["env"],
+        &["credential-process"],
+        &["shell"],
+        &["login"],
+        &["eks-token", "--cluster", "c"],
+        &["register"],
+        &["deregister"],
+        &["totp", "list"],
+        &["cache", "list"],
+        &["cache", "clear"],
+        &["doctor"],
+    ] {
+        let out = sandbox.mfa().args(args).assert().code(2).stdout("");
+        let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 2, "{args:?}: expected two lines, got {stderr:?}");
+        assert!(lines[0].contains("not implemented yet"), "{args:?}: {stderr}");
+        assert!(lines[1].starts_with("  hint: "), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let sandbox = Sandbox::new();
+    sandbox.mfa().arg("--bogus").assert().code(2);
+    sandbox.mfa().arg("frobnicate").assert().code(2);
+    sandbox.mfa().args(["yubi"]).assert().code(2); // no command to run
+    sandbox.mfa().args(["exec", "--duration", "soon", "--", "true"]).assert().code(2);
+    sandbox.mfa().args(["--source", "carrier-pigeon", "code"]).assert().code(2);
+    sandbox.mfa().args(["--serial", "not-a-number", "code"]).assert().code(2);
+    sandbox.mfa().assert().code(2).stdout("");
+}
+
+#[test]
+fn invalid_environment_values_are_usage_errors() {
+    Sandbox::new()
+        .mfa()
+        .env("MFA_SOURCE", "smoke-signals")
+        .arg("code")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("smoke-signals"));
+}
+
+#[test]
+fn completions_for_each_shell() {
+    let sandbox = Sandbox::new();
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        sandbox
+            .mfa()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("credential-process"));
+    }
+    sandbox.mfa().args(["completions", "tcsh"]).assert().code(2);
+}
