@@ -27,9 +27,18 @@ fn virtual_yubikey_answers_select_through_pcscd() {
         .unwrap();
     let mut buf = [0u8; 258];
     let answer = card
-        .transmit(&[0x00, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0x00, 0x00, 0x05, 0x27, 0x21, 0x01], &mut buf)
+        .transmit(
+            &[
+                0x00, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0x00, 0x00, 0x05, 0x27, 0x21, 0x01,
+            ],
+            &mut buf,
+        )
         .unwrap();
-    assert_eq!(&answer[answer.len() - 2..], [0x90, 0x00], "SELECT failed: {answer:02X?}");
+    assert_eq!(
+        &answer[answer.len() - 2..],
+        [0x90, 0x00],
+        "SELECT failed: {answer:02X?}"
+    );
     assert_eq!(answer[0], 0x79, "no VERSION tag first: {answer:02X?}");
     assert_eq!(&answer[2..5], [5, 4, 3], "version");
     assert!(slot.card().apdu_count() >= 1);
@@ -42,9 +51,15 @@ fn ykman_sees_the_oath_application_and_serial() {
         ..CardConfig::default()
     });
     let info = slot.ykman(&["info"]);
-    assert!(info.contains("7654321"), "ykman info lacks the serial:\n{info}");
+    assert!(
+        info.contains("7654321"),
+        "ykman info lacks the serial:\n{info}"
+    );
     let oath = slot.ykman(&["oath", "info"]);
-    assert!(oath.contains("5.4.3"), "ykman oath info lacks the version:\n{oath}");
+    assert!(
+        oath.contains("5.4.3"),
+        "ykman oath info lacks the version:\n{oath}"
+    );
 }
 
 #[test]
@@ -59,7 +74,11 @@ fn second_reader_is_empty_until_a_test_inserts_a_card() {
         .unwrap()
         .to_owned();
     let empty = ctx.connect(&reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY);
-    assert!(matches!(empty, Err(pcsc::Error::NoSmartcard)), "{:?}", empty.err());
+    assert!(
+        matches!(empty, Err(pcsc::Error::NoSmartcard)),
+        "{:?}",
+        empty.err()
+    );
     slot.insert_second(CardConfig::default());
     let card = ctx.connect(&reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY);
     assert!(card.is_ok(), "{:?}", card.err());
@@ -77,7 +96,10 @@ fn moto_answers_iam_on_loopback() {
         .output()
         .unwrap();
     let body = String::from_utf8_lossy(&output.stdout);
-    assert!(body.contains("<ListUsersResponse"), "moto did not answer ListUsers: {body}");
+    assert!(
+        body.contains("<ListUsersResponse"),
+        "moto did not answer ListUsers: {body}"
+    );
 }
 
 /// vpcd holds one card per reader: a second card connecting to a busy port is never contacted,
@@ -104,11 +126,22 @@ fn insert_and_remove_repeatedly() {
 fn counters_and_touch_modes_through_ykman() {
     use std::time::{Duration, Instant};
     let slot = insert_card(CardConfig::default());
-    slot.ykman(&["oath", "accounts", "add", "-f", "-t", "t", "JBSWY3DPEHPK3PXP"]);
+    slot.ykman(&[
+        "oath",
+        "accounts",
+        "add",
+        "-f",
+        "-t",
+        "t",
+        "JBSWY3DPEHPK3PXP",
+    ]);
     assert_eq!(slot.card().with_card(|c| c.accounts()), ["t"]);
     let instructions = slot.card().instructions();
     assert_eq!(instructions.len(), slot.card().apdu_count());
-    assert!(instructions.contains(&0xA4) && instructions.contains(&0x01), "{instructions:02X?}");
+    assert!(
+        instructions.contains(&0xA4) && instructions.contains(&0x01),
+        "{instructions:02X?}"
+    );
 
     slot.card().set_touch(common::TouchMode::Deny);
     let denied = slot.ykman_output(&["oath", "accounts", "code", "-s", "t"]);
@@ -116,13 +149,17 @@ fn counters_and_touch_modes_through_ykman() {
     assert!(String::from_utf8_lossy(&denied.stderr).contains("Touch account timed out"));
     assert_eq!(slot.card().touch_count(), 1);
 
-    slot.card().set_touch(common::TouchMode::Delay(Duration::from_millis(300)));
+    slot.card()
+        .set_touch(common::TouchMode::Delay(Duration::from_millis(300)));
     let start = Instant::now();
     slot.ykman(&["oath", "accounts", "code", "-s", "t"]);
     assert!(start.elapsed() >= Duration::from_millis(300));
     assert_eq!(slot.card().touch_count(), 2);
 
     slot.card().reset();
-    assert_eq!((slot.card().apdu_count(), slot.card().touch_count()), (0, 0));
+    assert_eq!(
+        (slot.card().apdu_count(), slot.card().touch_count()),
+        (0, 0)
+    );
     assert!(slot.card().with_card(|c| c.accounts()).is_empty());
 }

@@ -12,12 +12,37 @@ fn help_lists_every_command_of_the_spec() {
     let out = Sandbox::new().mfa().arg("--help").assert().success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     for command in [
-        "yubi", "exec", "env", "credential-process", "shell", "login", "eks-token", "code",
-        "accounts", "devices", "register", "deregister", "totp", "cache", "doctor", "completions",
+        "yubi",
+        "exec",
+        "env",
+        "credential-process",
+        "shell",
+        "login",
+        "eks-token",
+        "code",
+        "accounts",
+        "devices",
+        "register",
+        "deregister",
+        "totp",
+        "cache",
+        "doctor",
+        "completions",
     ] {
-        assert!(text.contains(&format!("\n  {command} ")), "--help lacks `{command}`:\n{text}");
+        assert!(
+            text.contains(&format!("\n  {command} ")),
+            "--help lacks `{command}`:\n{text}"
+        );
     }
-    for option in ["--profile", "--source", "--reader", "--serial", "--verbose", "--quiet", "--no-cache"] {
+    for option in [
+        "--profile",
+        "--source",
+        "--reader",
+        "--serial",
+        "--verbose",
+        "--quiet",
+        "--no-cache",
+    ] {
         assert!(text.contains(option), "--help lacks `{option}`");
     }
 }
@@ -55,8 +80,15 @@ fn commands_not_built_yet_say_so_and_exit_2() {
         let out = sandbox.mfa().args(args).assert().code(2).stdout("");
         let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
         let lines: Vec<&str> = stderr.lines().collect();
-        assert_eq!(lines.len(), 2, "{args:?}: expected two lines, got {stderr:?}");
-        assert!(lines[0].contains("not implemented yet"), "{args:?}: {stderr}");
+        assert_eq!(
+            lines.len(),
+            2,
+            "{args:?}: expected two lines, got {stderr:?}"
+        );
+        assert!(
+            lines[0].contains("not implemented yet"),
+            "{args:?}: {stderr}"
+        );
         assert!(lines[1].starts_with("  hint: "), "{args:?}: {stderr}");
     }
 }
@@ -67,9 +99,21 @@ fn usage_errors_exit_2() {
     sandbox.mfa().arg("--bogus").assert().code(2);
     sandbox.mfa().arg("frobnicate").assert().code(2);
     sandbox.mfa().args(["yubi"]).assert().code(2); // no command to run
-    sandbox.mfa().args(["exec", "--duration", "soon", "--", "true"]).assert().code(2);
-    sandbox.mfa().args(["--source", "carrier-pigeon", "code"]).assert().code(2);
-    sandbox.mfa().args(["--serial", "not-a-number", "code"]).assert().code(2);
+    sandbox
+        .mfa()
+        .args(["exec", "--duration", "soon", "--", "true"])
+        .assert()
+        .code(2);
+    sandbox
+        .mfa()
+        .args(["--source", "carrier-pigeon", "code"])
+        .assert()
+        .code(2);
+    sandbox
+        .mfa()
+        .args(["--serial", "not-a-number", "code"])
+        .assert()
+        .code(2);
     sandbox.mfa().assert().code(2).stdout("");
 }
 

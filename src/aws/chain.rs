@@ -91,7 +91,9 @@ pub enum ChainError {
     Cycle { cycle: Vec<String> },
     #[error("profile `{profile}` has role_arn but neither source_profile nor credential_source")]
     RoleWithoutSource { profile: String },
-    #[error("profile `{profile}` has credential_source = {value}, which this tool does not support")]
+    #[error(
+        "profile `{profile}` has credential_source = {value}, which this tool does not support"
+    )]
     UnsupportedCredentialSource { profile: String, value: String },
     #[error("no long-term credentials for profile `{profile}`")]
     NoLongTermCredentials {
@@ -114,12 +116,14 @@ pub fn resolve(
     environment_has_keys: bool,
 ) -> Result<ResolvedProfile, ChainError> {
     let known = files.profile_names();
-    let first = files.profile(name).ok_or_else(|| ChainError::UnknownProfile {
-        name: name.to_owned(),
-        known: known.clone(),
-        config: files.locations.config.display().to_string(),
-        credentials: files.locations.credentials.display().to_string(),
-    })?;
+    let first = files
+        .profile(name)
+        .ok_or_else(|| ChainError::UnknownProfile {
+            name: name.to_owned(),
+            known: known.clone(),
+            config: files.locations.config.display().to_string(),
+            credentials: files.locations.credentials.display().to_string(),
+        })?;
 
     let mut walked: Vec<Profile> = Vec::new();
     let mut roles = Vec::new();
@@ -139,7 +143,10 @@ pub fn resolve(
             break source;
         };
         roles.push(role_step(&current, role_arn)?);
-        match (current.get("source_profile"), current.get("credential_source")) {
+        match (
+            current.get("source_profile"),
+            current.get("credential_source"),
+        ) {
             (Some(next), _) if next == current.name && has_static_keys(&current) => {
                 let source = LongTermSource::Static {
                     profile: current.name.clone(),
@@ -326,7 +333,12 @@ duration_seconds = 1h
     #[test]
     fn long_term_profile() {
         let r = resolve(&files(), "default", false).unwrap();
-        assert_eq!(r.source, LongTermSource::Static { profile: "default".into() });
+        assert_eq!(
+            r.source,
+            LongTermSource::Static {
+                profile: "default".into()
+            }
+        );
         assert!(r.roles.is_empty());
         assert_eq!(r.mfa_serial.as_deref(), Some("arn:aws:iam::1:mfa/alice"));
         assert_eq!(r.mfa_source.as_deref(), Some("yubikey"));
@@ -335,7 +347,12 @@ duration_seconds = 1h
     #[test]
     fn role_inherits_mfa_serial_and_region_from_its_source() {
         let r = resolve(&files(), "admin", false).unwrap();
-        assert_eq!(r.source, LongTermSource::Static { profile: "default".into() });
+        assert_eq!(
+            r.source,
+            LongTermSource::Static {
+                profile: "default".into()
+            }
+        );
         assert_eq!(r.path, ["admin", "default"]);
         assert_eq!(r.roles.len(), 1);
         assert_eq!(r.roles[0].external_id.as_deref(), Some("ext"));
@@ -348,7 +365,10 @@ duration_seconds = 1h
     fn nested_roles_are_assumed_innermost_first_and_nearest_setting_wins() {
         let r = resolve(&files(), "deep", false).unwrap();
         let arns: Vec<&str> = r.roles.iter().map(|s| s.role_arn.as_str()).collect();
-        assert_eq!(arns, ["arn:aws:iam::2:role/Admin", "arn:aws:iam::3:role/Deep"]);
+        assert_eq!(
+            arns,
+            ["arn:aws:iam::2:role/Admin", "arn:aws:iam::3:role/Deep"]
+        );
         assert_eq!(r.mfa_serial.as_deref(), Some("arn:aws:iam::1:mfa/other"));
         assert_eq!(r.region.as_deref(), Some("us-east-1"));
     }
@@ -356,14 +376,24 @@ duration_seconds = 1h
     #[test]
     fn cycles_are_named() {
         let err = resolve(&files(), "a", false).unwrap_err();
-        assert_eq!(err, ChainError::Cycle { cycle: vec!["a".into(), "b".into(), "a".into()] });
+        assert_eq!(
+            err,
+            ChainError::Cycle {
+                cycle: vec!["a".into(), "b".into(), "a".into()]
+            }
+        );
         assert_eq!(err.to_string(), "the source_profile chain loops: a → b → a");
     }
 
     #[test]
     fn self_sourced_role_uses_its_own_keys() {
         let r = resolve(&files(), "selfish", false).unwrap();
-        assert_eq!(r.source, LongTermSource::Static { profile: "selfish".into() });
+        assert_eq!(
+            r.source,
+            LongTermSource::Static {
+                profile: "selfish".into()
+            }
+        );
         assert_eq!(r.roles.len(), 1);
     }
 
@@ -372,7 +402,9 @@ duration_seconds = 1h
         let r = resolve(&files(), "env", false).unwrap();
         assert_eq!(r.source, LongTermSource::Environment);
         let r = resolve(&files(), "proc", false).unwrap();
-        assert!(matches!(r.source, LongTermSource::Process { ref command, .. } if command == "/usr/bin/get-keys --json"));
+        assert!(
+            matches!(r.source, LongTermSource::Process { ref command, .. } if command == "/usr/bin/get-keys --json")
+        );
         let r = resolve(&files(), "bare", true).unwrap();
         assert_eq!(r.source, LongTermSource::Environment);
     }
@@ -381,17 +413,33 @@ duration_seconds = 1h
     fn errors_say_what_is_missing() {
         let f = files();
         let unknown = resolve(&f, "nope", false).unwrap_err();
-        assert!(matches!(unknown, ChainError::UnknownProfile { ref known, .. } if known.contains(&"admin".to_owned())));
-        assert!(matches!(resolve(&f, "orphan", false), Err(ChainError::RoleWithoutSource { .. })));
+        assert!(
+            matches!(unknown, ChainError::UnknownProfile { ref known, .. } if known.contains(&"admin".to_owned()))
+        );
+        assert!(matches!(
+            resolve(&f, "orphan", false),
+            Err(ChainError::RoleWithoutSource { .. })
+        ));
         assert!(matches!(
             resolve(&f, "dangling", false),
             Err(ChainError::MissingSourceProfile { ref source_profile, .. }) if source_profile == "nobody"
         ));
-        assert!(matches!(resolve(&f, "ec2", false), Err(ChainError::UnsupportedCredentialSource { .. })));
+        assert!(matches!(
+            resolve(&f, "ec2", false),
+            Err(ChainError::UnsupportedCredentialSource { .. })
+        ));
         let none = resolve(&f, "bare", false).unwrap_err();
-        let ChainError::NoLongTermCredentials { searched, .. } = none else { panic!() };
+        let ChainError::NoLongTermCredentials { searched, .. } = none else {
+            panic!()
+        };
         assert!(searched.iter().any(|s| s.contains("AWS_ACCESS_KEY_ID")));
         assert!(searched.iter().any(|s| s.contains("credentials")));
-        assert!(matches!(resolve(&f, "badnum", false), Err(ChainError::BadNumber { key: "duration_seconds", .. })));
+        assert!(matches!(
+            resolve(&f, "badnum", false),
+            Err(ChainError::BadNumber {
+                key: "duration_seconds",
+                ..
+            })
+        ));
     }
 }

@@ -17,7 +17,11 @@ enum Line {
     /// `[name]`
     Section { name: String, raw: String },
     /// `key = value`
-    Property { key: String, value: String, raw: String },
+    Property {
+        key: String,
+        value: String,
+        raw: String,
+    },
     /// An indented line continuing the previous property (nested settings).
     Continuation { raw: String },
     /// Blank line, comment, or a line that means nothing to the AWS CLI.
@@ -195,7 +199,11 @@ impl IniDocument {
         match last_in_section {
             Some(index) => self.lines.insert(index + 1, new_line()),
             None => {
-                if self.lines.last().is_some_and(|l| !l.raw().trim().is_empty()) {
+                if self
+                    .lines
+                    .last()
+                    .is_some_and(|l| !l.raw().trim().is_empty())
+                {
                     self.lines.push(Line::Other { raw: String::new() });
                 }
                 self.lines.push(Line::Section {
@@ -265,10 +273,20 @@ role_arn: arn:aws:iam::123456789012:role/Admin
 
     #[test]
     fn unchanged_documents_render_byte_for_byte() {
-        for text in [SAMPLE, "", "[a]\nk=v", "no section\n\n\n", "[a]\r\nk = v\r\n"] {
+        for text in [
+            SAMPLE,
+            "",
+            "[a]\nk=v",
+            "no section\n\n\n",
+            "[a]\r\nk = v\r\n",
+        ] {
             let rendered = IniDocument::parse(text).render();
             // `lines()` drops \r, which botocore does too; compare what a reader would see.
-            assert_eq!(rendered.replace('\r', ""), text.replace('\r', ""), "{text:?}");
+            assert_eq!(
+                rendered.replace('\r', ""),
+                text.replace('\r', ""),
+                "{text:?}"
+            );
         }
     }
 
@@ -276,10 +294,21 @@ role_arn: arn:aws:iam::123456789012:role/Admin
     fn reads_like_the_aws_cli() {
         let doc = IniDocument::parse(SAMPLE);
         assert_eq!(doc.sections(), ["default", "profile prod"]);
-        assert_eq!(doc.get("default", "output"), Some("json"), "keys are case-insensitive");
-        assert_eq!(doc.get("profile prod", "role_arn"), Some("arn:aws:iam::123456789012:role/Admin"));
+        assert_eq!(
+            doc.get("default", "output"),
+            Some("json"),
+            "keys are case-insensitive"
+        );
+        assert_eq!(
+            doc.get("profile prod", "role_arn"),
+            Some("arn:aws:iam::123456789012:role/Admin")
+        );
         assert_eq!(doc.get("profile prod", "s3"), Some(""));
-        assert_eq!(doc.get("profile prod", "max_concurrent_requests"), None, "nested, not a key");
+        assert_eq!(
+            doc.get("profile prod", "max_concurrent_requests"),
+            None,
+            "nested, not a key"
+        );
         assert_eq!(doc.get("prod", "mfa_serial"), None);
         let line = doc.properties("profile prod")[0].line;
         assert_eq!(line, 7);
@@ -295,7 +324,11 @@ role_arn: arn:aws:iam::123456789012:role/Admin
     #[test]
     fn set_replaces_in_place_and_keeps_everything_else() {
         let mut doc = IniDocument::parse(SAMPLE);
-        doc.set("profile prod", "mfa_serial", "arn:aws:iam::123456789012:mfa/bob");
+        doc.set(
+            "profile prod",
+            "mfa_serial",
+            "arn:aws:iam::123456789012:mfa/bob",
+        );
         let expected = SAMPLE.replace("mfa/alice", "mfa/bob");
         assert_eq!(doc.render(), expected);
     }
@@ -304,7 +337,10 @@ role_arn: arn:aws:iam::123456789012:role/Admin
     fn set_appends_after_the_sections_last_property() {
         let mut doc = IniDocument::parse(SAMPLE);
         doc.set("default", "mfa_source", "yubikey");
-        assert!(doc.render().contains("Output=json\nmfa_source = yubikey\n\n[profile prod]"));
+        assert!(
+            doc.render()
+                .contains("Output=json\nmfa_source = yubikey\n\n[profile prod]")
+        );
         let mut doc = IniDocument::parse(SAMPLE);
         doc.set("profile prod", "region", "us-east-1");
         assert!(doc.render().ends_with("role/Admin\nregion = us-east-1\n"));
@@ -314,7 +350,10 @@ role_arn: arn:aws:iam::123456789012:role/Admin
     fn set_creates_a_missing_section_at_the_end() {
         let mut doc = IniDocument::parse("[default]\nregion = x");
         doc.set("session", "aws_session_token", "t");
-        assert_eq!(doc.render(), "[default]\nregion = x\n\n[session]\naws_session_token = t\n");
+        assert_eq!(
+            doc.render(),
+            "[default]\nregion = x\n\n[session]\naws_session_token = t\n"
+        );
         let mut empty = IniDocument::parse("");
         empty.set("a", "k", "v");
         assert_eq!(empty.render(), "[a]\nk = v\n");
@@ -337,7 +376,15 @@ role_arn: arn:aws:iam::123456789012:role/Admin
 
     #[test]
     fn garbage_never_panics() {
-        for text in ["[", "]", "=", "[]\n=\n:", "  indented first", "[a\nk", "\u{feff}[a]\nk=v"] {
+        for text in [
+            "[",
+            "]",
+            "=",
+            "[]\n=\n:",
+            "  indented first",
+            "[a\nk",
+            "\u{feff}[a]\nk=v",
+        ] {
             let doc = IniDocument::parse(text);
             let _ = doc.render();
             let _ = doc.sections();

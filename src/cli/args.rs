@@ -12,7 +12,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// AWS credentials that need MFA, from a YubiKey: one touch, then every tool just works.
 #[derive(Debug, Parser)]
 #[command(name = "mfa", version, propagate_version = true, max_term_width = 100)]
-#[command(after_help = "Quick start: `mfa yubi kops get clusters` — touch the key, the command runs.")]
+#[command(
+    after_help = "Quick start: `mfa yubi kops get clusters` — touch the key, the command runs."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -36,7 +38,13 @@ pub struct GlobalArgs {
     pub profile: String,
 
     /// Where the MFA code comes from [default: the profile's `mfa_source`, else auto].
-    #[arg(long, global = true, env = "MFA_SOURCE", value_enum, value_name = "SOURCE")]
+    #[arg(
+        long,
+        global = true,
+        env = "MFA_SOURCE",
+        value_enum,
+        value_name = "SOURCE"
+    )]
     pub source: Option<SourceKind>,
 
     /// Use the PC/SC reader whose name contains SUBSTRING.
@@ -276,7 +284,8 @@ pub enum EnvFormat {
 
 /// Parses `3600`, `900s`, `15m`, `1h`, `1h30m`: a whole number of seconds, greater than zero.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("`{text}` is not a duration: use seconds (3600) or units (900s, 15m, 1h30m)");
+    let bad =
+        || format!("`{text}` is not a duration: use seconds (3600) or units (900s, 15m, 1h30m)");
     if text.is_empty() {
         return Err(bad());
     }
@@ -338,7 +347,8 @@ mod tests {
 
     #[test]
     fn yubi_passes_child_flags_through() {
-        let cli = Cli::try_parse_from(["mfa", "-p", "prod", "yubi", "kops", "get", "-o", "yaml"]).unwrap();
+        let cli = Cli::try_parse_from(["mfa", "-p", "prod", "yubi", "kops", "get", "-o", "yaml"])
+            .unwrap();
         assert_eq!(cli.global.profile, "prod");
         let Command::Yubi { command } = cli.command else {
             panic!("not yubi")
@@ -348,7 +358,8 @@ mod tests {
 
     #[test]
     fn exec_takes_the_command_after_double_dash() {
-        let cli = Cli::try_parse_from(["mfa", "exec", "--duration", "1h", "--", "env", "-0"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["mfa", "exec", "--duration", "1h", "--", "env", "-0"]).unwrap();
         let Command::Exec(exec) = cli.command else {
             panic!("not exec")
         };

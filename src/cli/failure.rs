@@ -124,7 +124,10 @@ mod tests {
         let mut out = Vec::new();
         report(
             &mut out,
-            &Failure::runtime("pcscd is not running", "start it with `systemctl start pcscd`"),
+            &Failure::runtime(
+                "pcscd is not running",
+                "start it with `systemctl start pcscd`",
+            ),
         );
         let text = String::from_utf8(out).unwrap();
         assert_eq!(
