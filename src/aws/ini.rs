@@ -111,10 +111,10 @@ impl IniDocument {
     pub fn sections(&self) -> Vec<&str> {
         let mut names: Vec<&str> = Vec::new();
         for line in &self.lines {
-            if let Line::Section { name, .. } = line {
-                if !names.contains(&name.as_str()) {
-                    names.push(name);
-                }
+            if let Line::Section { name, .. } = line
+                && !names.contains(&name.as_str())
+            {
+                names.push(name);
             }
         }
         names
