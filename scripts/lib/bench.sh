@@ -128,7 +128,7 @@ bench_listening() {
 
 # pcscd writes its pid file with a trailing NUL byte.
 bench_pcscd_pid() {
-  tr -dc '0-9' <"$PCSCD_PIDFILE" 2>/dev/null
+  [ -r "$PCSCD_PIDFILE" ] && tr -dc '0-9' <"$PCSCD_PIDFILE"
 }
 
 bench_pcscd_running() {
