@@ -11,11 +11,13 @@
 //! | cli | [`cli`] | clap definitions, one handler per command, output formats |
 //!
 //! Secrets live in the zeroizing newtypes of [`secret`]; none of them implements `Display`, and
-//! their `Debug` is redacted.
+//! their `Debug` is redacted. The user's terminal is an input too ([`terminal`]): notices and
+//! questions go to `/dev/tty` or stderr, never stdout.
 
 pub mod aws;
 pub mod cli;
 pub mod oath;
 pub mod secret;
 pub mod sources;
+pub mod terminal;
 pub mod transport;

@@ -1,0 +1,183 @@
+//! The human at the keyboard, as an input: notices ("Touch your YubiKey…", countdowns, `-v`
+//! explanations) and questions (passwords, codes, "which key?").
+//!
+//! Everything here goes to the controlling terminal (`/dev/tty`) when there is one, else to
+//! stderr — never stdout, which carries only a command's result (so `mfa credential-process`
+//! and `$(mfa code)` stay clean). Layers below the cli take a `&mut dyn Terminal`, so tests drive
+//! them with [`ScriptedTerminal`] and never touch the real terminal.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, IsTerminal, Write};
+
+use crate::secret::SecretString;
+
+/// Notices for, and questions to, the user.
+pub trait Terminal {
+    /// A line the user must see (touch requests, waits). Shown even with `--quiet`: it asks the
+    /// user to act.
+    fn notice(&mut self, text: &str);
+
+    /// An explanation shown at `-v` (level 1) or `-vv` (level 2) and above.
+    fn explain(&mut self, level: u8, text: &str);
+
+    /// Asks `prompt` and reads one line with echo. `Ok(None)` when there is no terminal to ask.
+    fn ask(&mut self, prompt: &str) -> io::Result<Option<String>>;
+
+    /// Asks `prompt` and reads one line without echo. `Ok(None)` when there is no terminal.
+    fn ask_secret(&mut self, prompt: &str) -> io::Result<Option<SecretString>>;
+
+    /// Whether questions can be asked (a terminal is attached).
+    fn is_interactive(&self) -> bool;
+}
+
+/// The process's real terminal: `/dev/tty` if it can be opened, else stderr for notices and no
+/// questions.
+pub struct SystemTerminal {
+    tty: Option<File>,
+    verbosity: u8,
+}
+
+impl SystemTerminal {
+    /// Opens `/dev/tty` (a process without a controlling terminal gets none).
+    pub fn open(verbosity: u8) -> Self {
+        let tty = File::options()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .ok()
+            .filter(|f| f.is_terminal());
+        SystemTerminal { tty, verbosity }
+    }
+
+    fn write_line(&mut self, text: &str) {
+        // Nothing useful can be done when the terminal or stderr is gone.
+        match &mut self.tty {
+            Some(tty) => {
+                let _ = writeln!(tty, "{text}");
+            }
+            None => {
+                let _ = writeln!(io::stderr().lock(), "{text}");
+            }
+        }
+    }
+}
+
+impl Terminal for SystemTerminal {
+    fn notice(&mut self, text: &str) {
+        self.write_line(text);
+    }
+
+    fn explain(&mut self, level: u8, text: &str) {
+        if self.verbosity >= level {
+            // Explanations are diagnostics: stderr, so they can be captured with 2>.
+            let _ = writeln!(io::stderr().lock(), "mfa: {text}");
+        }
+    }
+
+    fn ask(&mut self, prompt: &str) -> io::Result<Option<String>> {
+        let Some(tty) = &mut self.tty else {
+            return Ok(None);
+        };
+        write!(tty, "{prompt}")?;
+        tty.flush()?;
+        let mut line = String::new();
+        BufReader::new(tty.try_clone()?).read_line(&mut line)?;
+        Ok(Some(line.trim_end_matches(['\r', '\n']).to_owned()))
+    }
+
+    fn ask_secret(&mut self, prompt: &str) -> io::Result<Option<SecretString>> {
+        if self.tty.is_none() {
+            return Ok(None);
+        }
+        // rpassword opens /dev/tty itself, turns echo off and restores it.
+        rpassword::prompt_password(prompt).map(|s| Some(SecretString::new(s)))
+    }
+
+    fn is_interactive(&self) -> bool {
+        self.tty.is_some()
+    }
+}
+
+/// A terminal for tests: records what was shown, answers from a script.
+#[derive(Debug, Default)]
+pub struct ScriptedTerminal {
+    /// Every notice, in order.
+    pub notices: Vec<String>,
+    /// Every explanation, with its level.
+    pub explanations: Vec<(u8, String)>,
+    /// Every prompt asked.
+    pub prompts: Vec<String>,
+    answers: VecDeque<String>,
+    interactive: bool,
+}
+
+impl ScriptedTerminal {
+    /// A terminal with nobody at it: questions get `None`.
+    pub fn headless() -> Self {
+        Self::default()
+    }
+
+    /// A terminal whose user gives `answers`, in order, to the questions asked.
+    pub fn answering<I: IntoIterator<Item = S>, S: Into<String>>(answers: I) -> Self {
+        ScriptedTerminal {
+            answers: answers.into_iter().map(Into::into).collect(),
+            interactive: true,
+            ..Self::default()
+        }
+    }
+
+    fn next_answer(&mut self, prompt: &str) -> Option<String> {
+        self.prompts.push(prompt.to_owned());
+        if self.interactive {
+            self.answers.pop_front()
+        } else {
+            None
+        }
+    }
+}
+
+impl Terminal for ScriptedTerminal {
+    fn notice(&mut self, text: &str) {
+        self.notices.push(text.to_owned());
+    }
+
+    fn explain(&mut self, level: u8, text: &str) {
+        self.explanations.push((level, text.to_owned()));
+    }
+
+    fn ask(&mut self, prompt: &str) -> io::Result<Option<String>> {
+        Ok(self.next_answer(prompt))
+    }
+
+    fn ask_secret(&mut self, prompt: &str) -> io::Result<Option<SecretString>> {
+        Ok(self.next_answer(prompt).map(SecretString::new))
+    }
+
+    fn is_interactive(&self) -> bool {
+        self.interactive
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripted_terminal_answers_in_order_and_records() {
+        let mut t = ScriptedTerminal::answering(["123456", "hunter2"]);
+        assert_eq!(t.ask("Code: ").unwrap().as_deref(), Some("123456"));
+        assert_eq!(t.ask_secret("Password: ").unwrap().unwrap().expose(), "hunter2");
+        assert_eq!(t.ask("More: ").unwrap(), None);
+        t.notice("Touch your YubiKey…");
+        assert_eq!(t.prompts, ["Code: ", "Password: ", "More: "]);
+        assert_eq!(t.notices, ["Touch your YubiKey…"]);
+    }
+
+    #[test]
+    fn headless_terminal_cannot_ask() {
+        let mut t = ScriptedTerminal::headless();
+        assert!(!t.is_interactive());
+        assert_eq!(t.ask("Code: ").unwrap(), None);
+    }
+}
