@@ -16,6 +16,7 @@
 
 pub mod aws;
 pub mod cli;
+pub mod keystore;
 pub mod oath;
 pub mod secret;
 pub mod sources;
