@@ -19,6 +19,9 @@ pub enum Exit {
     Usage,
     /// 130: interrupted (Ctrl-C).
     Interrupted,
+    /// Another status: a child's, passed through, or the shell's 126/127 for a command that
+    /// cannot be run.
+    Status(u8),
 }
 
 impl Exit {
@@ -29,6 +32,7 @@ impl Exit {
             Exit::Runtime => 1,
             Exit::Usage => 2,
             Exit::Interrupted => 130,
+            Exit::Status(code) => code,
         }
     }
 }
@@ -63,6 +67,15 @@ impl Failure {
             what: what.into(),
             fix: fix.into(),
             exit: Exit::Usage,
+        }
+    }
+
+    /// A failure with a specific exit status (126/127 for a command that cannot be run).
+    pub fn with_status(status: u8, what: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            what: what.into(),
+            fix: fix.into(),
+            exit: Exit::Status(status),
         }
     }
 

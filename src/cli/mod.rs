@@ -2,6 +2,7 @@
 //! and the mapping of failures to the two-line message and exit status of SPEC §6 ([`failure`]).
 
 pub mod args;
+pub mod child;
 pub mod commands;
 pub mod failure;
 

@@ -1,0 +1,215 @@
+//! Handing credentials to a child process (SPEC §5): its environment, the refusal to nest, and
+//! `exec`.
+//!
+//! The child starts from our environment minus every variable that could make an AWS SDK pick
+//! other credentials or another profile, plus the temporary credentials, their expiry, the
+//! profile's region and `MFA_PROFILE`. Credentials travel in the environment, never in argv.
+//! On Unix the child replaces this process (`exec`), so signals reach it directly and its exit
+//! status is ours.
+
+use std::ffi::{OsStr, OsString};
+use std::process::Command;
+
+use crate::cli::Failure;
+use crate::secret::SecretString;
+
+/// Variables removed from the child's environment before the credentials are set.
+pub const REMOVED: [&str; 7] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CREDENTIAL_EXPIRATION",
+];
+
+/// The variable that marks a process as running under `mfa exec`, naming the profile.
+pub const MARKER: &str = "MFA_PROFILE";
+
+/// What the child gets.
+pub struct ChildCredentials<'a> {
+    pub profile: &'a str,
+    pub access_key_id: &'a str,
+    pub secret_access_key: &'a SecretString,
+    pub session_token: &'a SecretString,
+    /// RFC 3339, e.g. `2026-11-21T12:00:00Z`.
+    pub expiration: &'a str,
+    pub region: Option<&'a str>,
+}
+
+/// The child's environment: `current` without [`REMOVED`] (and without region variables when the
+/// profile has a region), plus the credentials. The secret values are copied into the returned
+/// list because `Command::envs` needs them; the list lives only until `exec`.
+pub fn environment(
+    current: impl IntoIterator<Item = (OsString, OsString)>,
+    creds: &ChildCredentials<'_>,
+) -> Vec<(OsString, OsString)> {
+    let mut env: Vec<(OsString, OsString)> = current
+        .into_iter()
+        .filter(|(k, _)| !REMOVED.iter().any(|r| OsStr::new(r) == k))
+        .filter(|(k, _)| {
+            creds.region.is_none() || (k != "AWS_REGION" && k != "AWS_DEFAULT_REGION")
+        })
+        .filter(|(k, _)| k != MARKER)
+        .collect();
+    let mut set = |k: &str, v: &str| env.push((k.into(), v.into()));
+    set("AWS_ACCESS_KEY_ID", creds.access_key_id);
+    set("AWS_SECRET_ACCESS_KEY", creds.secret_access_key.expose());
+    set("AWS_SESSION_TOKEN", creds.session_token.expose());
+    set("AWS_CREDENTIAL_EXPIRATION", creds.expiration);
+    if let Some(region) = creds.region {
+        set("AWS_REGION", region);
+        set("AWS_DEFAULT_REGION", region);
+    }
+    set(MARKER, creds.profile);
+    env
+}
+
+/// Refuses to run inside another `mfa exec` (whose credentials would be used as long-term keys)
+/// unless `force`.
+pub fn refuse_nesting(marker: Option<OsString>, force: bool) -> Result<(), Failure> {
+    match marker {
+        Some(profile) if !force && !profile.is_empty() => Err(Failure::usage(
+            format!(
+                "already running under `mfa exec` for profile `{}`",
+                profile.to_string_lossy()
+            ),
+            "exit that shell first, or pass --force to nest anyway",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Replaces this process with `command` in `env`. Returns only on failure: not found (127),
+/// not executable (126), or anything else (1).
+#[cfg(unix)]
+pub fn exec(command: &[OsString], env: Vec<(OsString, OsString)>) -> Failure {
+    use std::os::unix::process::CommandExt;
+    let Some((program, args)) = command.split_first() else {
+        return Failure::usage("no command to run", "give one: mfa exec -- COMMAND [ARGS…]");
+    };
+    let error = Command::new(program)
+        .args(args)
+        .env_clear()
+        .envs(env)
+        .exec();
+    spawn_failure(program, &error)
+}
+
+/// Runs `command` in `env` and waits; its exit status becomes ours (non-Unix fallback).
+#[cfg(not(unix))]
+pub fn exec(command: &[OsString], env: Vec<(OsString, OsString)>) -> Failure {
+    let Some((program, args)) = command.split_first() else {
+        return Failure::usage("no command to run", "give one: mfa exec -- COMMAND [ARGS…]");
+    };
+    match Command::new(program).args(args).env_clear().envs(env).status() {
+        Ok(status) => std::process::exit(status.code().unwrap_or(1)),
+        Err(error) => spawn_failure(program, &error),
+    }
+}
+
+fn spawn_failure(program: &OsStr, error: &std::io::Error) -> Failure {
+    let name = program.to_string_lossy();
+    match error.kind() {
+        std::io::ErrorKind::NotFound => Failure::with_status(
+            127,
+            format!("command not found: {name}"),
+            "check the spelling, or that it is on your PATH",
+        ),
+        std::io::ErrorKind::PermissionDenied => Failure::with_status(
+            126,
+            format!("cannot run {name}: permission denied"),
+            "check that it is an executable file",
+        ),
+        _ => Failure::runtime(
+            format!("cannot run {name}: {error}"),
+            "check the command and try again",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds<'a>(secret: &'a SecretString, token: &'a SecretString) -> ChildCredentials<'a> {
+        ChildCredentials {
+            profile: "prod",
+            access_key_id: "ASIAEXAMPLE",
+            secret_access_key: secret,
+            session_token: token,
+            expiration: "2026-11-21T12:00:00Z",
+            region: Some("eu-west-1"),
+        }
+    }
+
+    fn get<'a>(env: &'a [(OsString, OsString)], key: &str) -> Vec<&'a OsStr> {
+        env.iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_os_str())
+            .collect()
+    }
+
+    #[test]
+    fn child_environment_follows_the_spec() {
+        let secret = SecretString::new("s".into());
+        let token = SecretString::new("t".into());
+        let current = [
+            ("PATH", "/bin"),
+            ("AWS_ACCESS_KEY_ID", "AKIALONGTERM"),
+            ("AWS_SECRET_ACCESS_KEY", "long"),
+            ("AWS_SESSION_TOKEN", "old"),
+            ("AWS_SECURITY_TOKEN", "old"),
+            ("AWS_PROFILE", "prod"),
+            ("AWS_DEFAULT_PROFILE", "prod"),
+            ("AWS_CREDENTIAL_EXPIRATION", "old"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1"),
+        ]
+        .map(|(k, v)| (OsString::from(k), OsString::from(v)));
+        let env = environment(current, &creds(&secret, &token));
+        assert_eq!(get(&env, "PATH"), ["/bin"]);
+        assert_eq!(get(&env, "AWS_ACCESS_KEY_ID"), ["ASIAEXAMPLE"]);
+        assert_eq!(get(&env, "AWS_SECRET_ACCESS_KEY"), ["s"]);
+        assert_eq!(get(&env, "AWS_SESSION_TOKEN"), ["t"]);
+        assert!(get(&env, "AWS_SECURITY_TOKEN").is_empty());
+        assert!(get(&env, "AWS_PROFILE").is_empty());
+        assert!(get(&env, "AWS_DEFAULT_PROFILE").is_empty());
+        assert_eq!(get(&env, "AWS_CREDENTIAL_EXPIRATION"), ["2026-11-21T12:00:00Z"]);
+        assert_eq!(get(&env, "AWS_REGION"), ["eu-west-1"]);
+        assert_eq!(get(&env, "AWS_DEFAULT_REGION"), ["eu-west-1"]);
+        assert_eq!(get(&env, "MFA_PROFILE"), ["prod"]);
+        assert_eq!(get(&env, "AWS_ENDPOINT_URL_STS"), ["http://127.0.0.1:1"]);
+    }
+
+    #[test]
+    fn region_variables_stay_when_the_profile_has_none() {
+        let secret = SecretString::new("s".into());
+        let token = SecretString::new("t".into());
+        let mut c = creds(&secret, &token);
+        c.region = None;
+        let env = environment([("AWS_REGION".into(), "ap-south-1".into())], &c);
+        assert_eq!(get(&env, "AWS_REGION"), ["ap-south-1"]);
+    }
+
+    #[test]
+    fn nesting_is_refused_unless_forced() {
+        assert!(refuse_nesting(None, false).is_ok());
+        let err = refuse_nesting(Some("prod".into()), false).unwrap_err();
+        assert!(err.what().contains("prod"));
+        assert_eq!(err.exit().code(), 2);
+        assert!(refuse_nesting(Some("prod".into()), true).is_ok());
+    }
+
+    #[test]
+    fn missing_and_unexecutable_commands() {
+        let missing = exec(&["/nonexistent/mfa-test-command".into()], vec![]);
+        assert_eq!(missing.exit().code(), 127);
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, "not a program").unwrap();
+        let denied = exec(&[plain.into_os_string()], vec![]);
+        assert_eq!(denied.exit().code(), 126);
+    }
+}
