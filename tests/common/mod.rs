@@ -1,7 +1,7 @@
 //! Support for the integration tests: the real `mfa` binary in a sandboxed environment, and the
 //! test bench — pcscd with the vpcd driver, the virtual YubiKey, the local STS and moto.
 //!
-//! The bench is started by `scripts/test` (or `scripts/bench up` while developing). A test that
+//! The bench is started by `scripts/test` (or `scripts/testbench up` while developing). A test that
 //! needs it and does not find it fails and says how to start it; it never skips.
 //!
 //! The virtual card readers are shared by every test process, so [`insert_card`] takes a
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 pub use mfa_vcard::{CardConfig, RunningCard, TouchMode};
 
-/// What the bench provides, from the variables `scripts/test` / `scripts/bench env` export.
+/// What the bench provides, from the variables `scripts/test` / `scripts/testbench env` export.
 pub struct Bench {
     /// Reader of the virtual YubiKey.
     pub reader: String,
@@ -26,8 +26,8 @@ pub struct Bench {
     pub vpcd_port2: u16,
 }
 
-const HOW_TO_START: &str = "start the test bench: run `scripts/test`, or `scripts/bench up` and \
-                            `eval \"$(scripts/bench env)\"` before `cargo test`";
+const HOW_TO_START: &str = "start the test bench: run `scripts/test`, or `scripts/testbench up` and \
+                            `eval \"$(scripts/testbench env)\"` before `cargo test`";
 
 fn var_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
