@@ -167,7 +167,10 @@ mod tests {
     fn scripted_terminal_answers_in_order_and_records() {
         let mut t = ScriptedTerminal::answering(["123456", "hunter2"]);
         assert_eq!(t.ask("Code: ").unwrap().as_deref(), Some("123456"));
-        assert_eq!(t.ask_secret("Password: ").unwrap().unwrap().expose(), "hunter2");
+        assert_eq!(
+            t.ask_secret("Password: ").unwrap().unwrap().expose(),
+            "hunter2"
+        );
         assert_eq!(t.ask("More: ").unwrap(), None);
         t.notice("Touch your YubiKey…");
         assert_eq!(t.prompts, ["Code: ", "Password: ", "More: "]);
