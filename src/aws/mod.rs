@@ -4,7 +4,14 @@
 //! - [`ini`]: the shared files' INI dialect, read and edited without losing comments.
 //! - [`profile`]: profiles with the AWS CLI's rules (config vs credentials file, precedence).
 //! - [`chain`]: `role_arn`/`source_profile` chains resolved down to long-term credentials.
+//! - [`credentials`]: long-term and temporary credentials, loaded from a profile, a
+//!   `credential_process` or the environment.
+//! - [`sts`]: `GetSessionToken`, `AssumeRole` and `GetCallerIdentity` through aws-sdk-sts.
+//! - [`cache`]: cached sessions, the fetch lock and spent-code records (no SDK, no runtime).
 
+pub mod cache;
 pub mod chain;
+pub mod credentials;
 pub mod ini;
 pub mod profile;
+pub mod sts;

@@ -1,0 +1,276 @@
+//! `credential_process`: run the profile's command and read the credentials it prints.
+//!
+//! The command runs through `sh -c`, as the AWS SDKs for Go and Rust run it, with our stdin and
+//! stderr (so a tool that prompts can) and its stdout captured. The output is the AWS JSON:
+//! `{"Version": 1, "AccessKeyId": …, "SecretAccessKey": …, "SessionToken"?: …,
+//! "Expiration"?: RFC 3339}`; other fields are ignored. Errors never quote the output or the
+//! command line, either of which may hold a secret.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use zeroize::Zeroizing;
+
+use super::{CredentialsError, LongTermCredentials, rfc3339};
+use crate::secret::SecretString;
+
+/// What is wrong with a `credential_process`'s output.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OutputError {
+    #[error("its output is not a JSON object ({detail})")]
+    NotJson { detail: String },
+    #[error("\"Version\" is {found}, not 1")]
+    WrongVersion { found: String },
+    #[error("\"{field}\" is missing or not a non-empty string")]
+    Missing { field: &'static str },
+    #[error("\"Expiration\" is not an RFC 3339 timestamp")]
+    BadExpiration,
+    #[error("the credentials expired at {expiration}")]
+    Expired { expiration: String },
+}
+
+/// Parses the JSON a `credential_process` printed. Credentials whose `Expiration` is not after
+/// `now` (Unix seconds) are refused.
+pub fn parse_output(stdout: &[u8], now: u64) -> Result<LongTermCredentials, OutputError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(stdout).map_err(|e| OutputError::NotJson {
+            detail: format!(
+                "{} at line {} column {}",
+                category(&e),
+                e.line(),
+                e.column()
+            ),
+        })?;
+    let serde_json::Value::Object(mut object) = value else {
+        return Err(OutputError::NotJson {
+            detail: "not an object".into(),
+        });
+    };
+    match object.get("Version") {
+        Some(v) if v.as_u64() == Some(1) => {}
+        Some(v) => {
+            return Err(OutputError::WrongVersion {
+                found: match v {
+                    serde_json::Value::Number(n) => n.to_string(),
+                    serde_json::Value::String(_) => "a string".into(),
+                    _ => "not a number".into(),
+                },
+            });
+        }
+        None => {
+            return Err(OutputError::WrongVersion {
+                found: "missing".into(),
+            });
+        }
+    }
+    let mut take = |field: &'static str, required: bool| match object.remove(field) {
+        Some(serde_json::Value::String(s)) if !s.is_empty() => Ok(Some(s)),
+        None | Some(serde_json::Value::Null) if !required => Ok(None),
+        _ => Err(OutputError::Missing { field }),
+    };
+    let access_key_id = take("AccessKeyId", true)?.unwrap_or_default();
+    let secret_access_key = SecretString::new(take("SecretAccessKey", true)?.unwrap_or_default());
+    let session_token = take("SessionToken", false)?.map(SecretString::new);
+    let expiration = match take("Expiration", false)? {
+        Some(text) => {
+            let at = rfc3339::parse(&text).ok_or(OutputError::BadExpiration)?;
+            if at <= now {
+                return Err(OutputError::Expired { expiration: text });
+            }
+            Some(at)
+        }
+        None => None,
+    };
+    Ok(LongTermCredentials {
+        access_key_id,
+        secret_access_key,
+        session_token,
+        expiration,
+    })
+}
+
+/// serde_json's error category, without its message (which may quote the input).
+fn category(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "read error",
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Data => "unexpected data",
+        serde_json::error::Category::Eof => "unexpected end",
+    }
+}
+
+/// Runs `command` for `profile` and parses what it prints; kills it after `timeout`.
+pub fn run(
+    profile: &str,
+    command: &str,
+    timeout: Duration,
+    now: u64,
+) -> Result<LongTermCredentials, CredentialsError> {
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|source| CredentialsError::ProcessSpawn {
+            profile: profile.to_owned(),
+            source,
+        })?;
+    // Read stdout on a thread so that a chatty process cannot block on a full pipe while we wait.
+    let reader = child.stdout.take().map(|mut stdout| {
+        std::thread::spawn(move || {
+            let mut buffer = Zeroizing::new(Vec::new());
+            // At most 1 MiB: credentials are a few hundred bytes.
+            let _ = stdout.by_ref().take(1 << 20).read_to_end(&mut buffer);
+            buffer
+        })
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() >= deadline => {
+                // The child we started; kill and reap it.
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(CredentialsError::ProcessTimedOut {
+                    profile: profile.to_owned(),
+                    seconds: timeout.as_secs(),
+                });
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(source) => {
+                return Err(CredentialsError::ProcessSpawn {
+                    profile: profile.to_owned(),
+                    source,
+                });
+            }
+        }
+    };
+    let stdout = reader
+        .and_then(|r| r.join().ok())
+        .unwrap_or_else(|| Zeroizing::new(Vec::new()));
+    if !status.success() {
+        return Err(CredentialsError::ProcessFailed {
+            profile: profile.to_owned(),
+            status: status.to_string(),
+        });
+    }
+    parse_output(&stdout, now).map_err(|problem| CredentialsError::ProcessOutput {
+        profile: profile.to_owned(),
+        problem,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const NOW: u64 = 1_800_000_000;
+
+    #[test]
+    fn full_output() {
+        let out = br#"{"Version": 1, "AccessKeyId": "ASIAPROC", "SecretAccessKey": "sec",
+            "SessionToken": "tok", "Expiration": "2027-01-15T09:00:00Z", "AccountId": "1"}"#;
+        let creds = parse_output(out, NOW).unwrap();
+        assert_eq!(creds.access_key_id, "ASIAPROC");
+        assert_eq!(creds.secret_access_key.expose(), "sec");
+        assert_eq!(creds.session_token.unwrap().expose(), "tok");
+        assert_eq!(creds.expiration, Some(NOW + 3600));
+    }
+
+    #[test]
+    fn long_term_keys_need_no_token_or_expiration() {
+        let out = br#"{"Version":1,"AccessKeyId":"AKIAPROC","SecretAccessKey":"sec","SessionToken":null}"#;
+        let creds = parse_output(out, NOW).unwrap();
+        assert!(creds.session_token.is_none() && creds.expiration.is_none());
+    }
+
+    #[test]
+    fn bad_outputs_say_what_is_wrong_without_quoting_secrets() {
+        let cases: [(&[u8], OutputError); 7] = [
+            (
+                br#"{"Version":2,"AccessKeyId":"A","SecretAccessKey":"s"}"#,
+                OutputError::WrongVersion { found: "2".into() },
+            ),
+            (
+                br#"{"AccessKeyId":"A","SecretAccessKey":"s"}"#,
+                OutputError::WrongVersion {
+                    found: "missing".into(),
+                },
+            ),
+            (
+                br#"{"Version":1,"SecretAccessKey":"s"}"#,
+                OutputError::Missing {
+                    field: "AccessKeyId",
+                },
+            ),
+            (
+                br#"{"Version":1,"AccessKeyId":"A","SecretAccessKey":12345}"#,
+                OutputError::Missing {
+                    field: "SecretAccessKey",
+                },
+            ),
+            (
+                br#"{"Version":1,"AccessKeyId":"A","SecretAccessKey":"s","Expiration":"soon"}"#,
+                OutputError::BadExpiration,
+            ),
+            (
+                br#"{"Version":1,"AccessKeyId":"A","SecretAccessKey":"s","Expiration":"2027-01-15T08:00:00Z"}"#,
+                OutputError::Expired {
+                    expiration: "2027-01-15T08:00:00Z".into(),
+                },
+            ),
+            (
+                br#"["Version"]"#,
+                OutputError::NotJson {
+                    detail: "not an object".into(),
+                },
+            ),
+        ];
+        for (out, expected) in cases {
+            assert_eq!(parse_output(out, NOW).unwrap_err(), expected);
+        }
+        let err = parse_output(br#"{"SecretAccessKey": "hunter2" oops"#, NOW).unwrap_err();
+        assert!(matches!(err, OutputError::NotJson { .. }));
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn runs_the_command_through_sh() {
+        let command =
+            r#"printf '{"Version":1,"AccessKeyId":"%s","SecretAccessKey":"s"}' "AKIA$((40+2))""#;
+        let creds = run("p", command, Duration::from_secs(10), NOW).unwrap();
+        assert_eq!(creds.access_key_id, "AKIA42");
+    }
+
+    #[test]
+    fn failures_are_named() {
+        let err = run("p", "exit 3", Duration::from_secs(10), NOW).unwrap_err();
+        assert!(
+            matches!(err, CredentialsError::ProcessFailed { .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("exit status: 3"), "{err}");
+        let err = run("p", "echo not json", Duration::from_secs(10), NOW).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                CredentialsError::ProcessOutput {
+                    problem: OutputError::NotJson { .. },
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = run("p", "exec sleep 30", Duration::from_millis(200), NOW).unwrap_err();
+        assert!(
+            matches!(err, CredentialsError::ProcessTimedOut { .. }),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,200 @@
+//! STS failures, sorted into what a user can act on. AWS's own message text is kept.
+
+use std::error::Error as StdError;
+
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+
+/// Why an STS call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StsError {
+    /// "MultiFactorAuthentication failed with invalid MFA one time pass code": the code was
+    /// already spent, the clock is off, or it is not this device's code.
+    #[error("STS refused the MFA code: {message}")]
+    MfaCodeRejected { message: String },
+    /// "… unable to validate MFA code. Please verify your MFA serial number is valid and
+    /// associated with this user."
+    #[error("STS could not use the MFA device: {message}")]
+    MfaSerialInvalid { message: String },
+    #[error("STS denied access: {message}")]
+    AccessDenied { message: String },
+    #[error("STS is throttling requests: {message}")]
+    Throttled { message: String },
+    #[error("STS failed on its side (HTTP {status}): {message}")]
+    ServerError { status: u16, message: String },
+    #[error("cannot reach STS at {endpoint}: {detail}")]
+    Unreachable { endpoint: String, detail: String },
+    /// The connection closed (or broke) before STS answered.
+    #[error("the connection to STS at {endpoint} broke before it answered: {detail}")]
+    ConnectionLost { endpoint: String, detail: String },
+    #[error("STS at {endpoint} did not answer in time")]
+    TimedOut { endpoint: String },
+    #[error("STS says the credentials have expired: {message}")]
+    ExpiredToken { message: String },
+    #[error("STS does not know the access key id: {message}")]
+    InvalidClientTokenId { message: String },
+    #[error("STS rejected the request: {message}")]
+    Validation { message: String },
+    #[error("STS call failed: {message}")]
+    Other {
+        code: Option<String>,
+        message: String,
+    },
+}
+
+const MSG_INVALID_CODE: &str = "invalid MFA one time pass code";
+const MSG_UNABLE_TO_VALIDATE: &str = "unable to validate MFA code";
+
+impl StsError {
+    /// Sorts an STS error response by its code and message.
+    pub fn from_response(code: Option<&str>, message: Option<&str>, status: u16) -> StsError {
+        let message = message.unwrap_or_default().trim().to_owned();
+        let message = if message.is_empty() {
+            code.unwrap_or("no message").to_owned()
+        } else {
+            message
+        };
+        if message.contains(MSG_INVALID_CODE) {
+            return StsError::MfaCodeRejected { message };
+        }
+        if message.contains(MSG_UNABLE_TO_VALIDATE) {
+            return StsError::MfaSerialInvalid { message };
+        }
+        match code {
+            Some("AccessDenied" | "AccessDeniedException") => StsError::AccessDenied { message },
+            Some(
+                "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequests",
+            ) => StsError::Throttled { message },
+            Some("ExpiredToken" | "ExpiredTokenException" | "RequestExpired") => {
+                StsError::ExpiredToken { message }
+            }
+            Some("InvalidClientTokenId") => StsError::InvalidClientTokenId { message },
+            Some("ValidationError" | "InvalidParameterValue" | "MissingParameter") => {
+                StsError::Validation { message }
+            }
+            _ if status >= 500 => StsError::ServerError { status, message },
+            other => StsError::Other {
+                code: other.map(str::to_owned),
+                message,
+            },
+        }
+    }
+
+    /// Whether the request certainly did not reach STS's MFA check, so sending the same code
+    /// again cannot be a reuse.
+    pub(crate) fn is_safe_to_resend(&self) -> bool {
+        matches!(
+            self,
+            StsError::Throttled { .. } | StsError::Unreachable { .. }
+        )
+    }
+}
+
+/// Maps an SDK error of any STS operation.
+pub(crate) fn from_sdk<E>(
+    err: SdkError<E, aws_sdk_sts::config::http::HttpResponse>,
+    endpoint: &str,
+) -> StsError
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+{
+    let detail = chain(&err);
+    let connect_failure = is_connect_failure(&err);
+    match err {
+        SdkError::ServiceError(context) => {
+            let status = context.raw().status().as_u16();
+            let e = context.err();
+            StsError::from_response(e.code(), e.message(), status)
+        }
+        SdkError::TimeoutError(_) => StsError::TimedOut {
+            endpoint: endpoint.to_owned(),
+        },
+        SdkError::DispatchFailure(failure) => match failure.as_connector_error() {
+            Some(c) if c.is_timeout() => StsError::TimedOut {
+                endpoint: endpoint.to_owned(),
+            },
+            _ if connect_failure => StsError::Unreachable {
+                endpoint: endpoint.to_owned(),
+                detail,
+            },
+            _ => StsError::ConnectionLost {
+                endpoint: endpoint.to_owned(),
+                detail,
+            },
+        },
+        SdkError::ResponseError(context) => {
+            let status = context.raw().status().as_u16();
+            let message = format!("unreadable answer: {detail}");
+            if status >= 500 {
+                StsError::ServerError { status, message }
+            } else {
+                StsError::Other {
+                    code: None,
+                    message,
+                }
+            }
+        }
+        _ => StsError::Other {
+            code: None,
+            message: detail,
+        },
+    }
+}
+
+/// An error and its sources, `: `-separated, without repeats and without the SDK's and
+/// hyper's category labels ("dispatch failure", "io error", "client error (Connect)").
+fn chain(err: &(dyn StdError + 'static)) -> String {
+    const LABELS: [&str; 7] = [
+        "dispatch failure",
+        "io error",
+        "other",
+        "timeout",
+        "user error",
+        "service error",
+        "response error",
+    ];
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        let label = LABELS.contains(&text.as_str()) || text.starts_with("client error (");
+        if !label && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    if parts.is_empty() {
+        err.to_string()
+    } else {
+        parts.join(": ")
+    }
+}
+
+/// Whether the connection could not be made at all (refused, no route, no such host), as
+/// opposed to a connection that broke after the request was sent.
+fn is_connect_failure(err: &(dyn StdError + 'static)) -> bool {
+    use std::io::ErrorKind;
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                ErrorKind::ConnectionRefused
+                    | ErrorKind::HostUnreachable
+                    | ErrorKind::NetworkUnreachable
+                    | ErrorKind::AddrNotAvailable
+            )
+        {
+            return true;
+        }
+        let text = e.to_string();
+        if text.contains("dns error")
+            || text.contains("failed to lookup address")
+            || text.contains("client error (Connect)")
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
