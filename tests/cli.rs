@@ -72,7 +72,6 @@ fn commands_not_built_yet_say_so_and_exit_2() {
         &["eks-token", "--cluster", "c"],
         &["register"],
         &["deregister"],
-        &["totp", "list"],
         &["cache", "list"],
         &["cache", "clear"],
         &["doctor"],

@@ -115,7 +115,7 @@ pub enum Command {
 
     /// Get (or reuse) the session; optionally store it as a credentials-file profile.
     Login {
-        /// Write the session to the shared credentials file as [NAME].
+        /// Write the session to the shared credentials file as profile NAME.
         #[arg(long, value_name = "NAME")]
         write_profile: Option<String>,
     },
@@ -246,11 +246,23 @@ pub struct RegisterArgs {
 #[derive(Debug, Subcommand)]
 pub enum TotpCommand {
     /// Store a software TOTP secret (read from a prompt or stdin, never from arguments).
+    ///
+    /// The secret is a Base32 seed (spaces and lower case are fine) or an otpauth://totp/ URI.
+    /// Piped stdin is read when there is one (`mfa totp add < seed.txt`), else it is asked for
+    /// on the terminal without echo.
     Add {
         /// Name to store it under [default: the profile's `mfa_serial`].
         name: Option<String>,
+        /// Where to keep it: `file` is a 0600 file under $XDG_DATA_HOME/mfa/totp (else
+        /// ~/.local/share/mfa/totp) that survives reboots; `keyring` is the OS keyring, which
+        /// on Linux is the kernel keyring and forgets the secret at reboot.
+        #[arg(long, value_enum, default_value_t = TotpStoreArg::File, value_name = "STORE")]
+        store: TotpStoreArg,
+        /// Replace a secret already stored under NAME (the old seed is lost).
+        #[arg(long)]
+        force: bool,
     },
-    /// List stored software secrets (names only).
+    /// List stored software secrets: names and parameters, never the secrets.
     List {
         #[command(flatten)]
         output: JsonOutput,
@@ -260,6 +272,15 @@ pub enum TotpCommand {
         /// Name it was stored under.
         name: String,
     },
+}
+
+/// Where `mfa totp add` keeps a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TotpStoreArg {
+    /// A 0600 file under ~/.local/share/mfa/totp (survives reboots).
+    File,
+    /// The OS keyring (Linux: the kernel keyring, forgotten at reboot).
+    Keyring,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,0 +1,383 @@
+//! `mfa_process`: a command whose stdout is the code (SPEC §3), as aws-vault runs it — so
+//! `op item get AWS --otp`, `pass otp aws` or `ykman oath accounts code -s …` work unchanged.
+//!
+//! The command runs with `sh -c`, in the current environment. Its stdout, trimmed, must be a 6 or
+//! 8 digit code; its stderr passes through to the user (password managers prompt and report
+//! there); its stdin is what the caller gives — normally the terminal ([`ProcessStdin::terminal`]),
+//! so a password manager can ask for its master password even under `credential_process`. A
+//! non-zero exit, or anything but a code on stdout, is an error naming the command; the output
+//! itself is never repeated. A timeout is optional: without one the command may take as long as
+//! its user needs.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use zeroize::Zeroizing;
+
+use super::{CodeRequest, CodeSource, MfaCode, SourceError, SourceKind, is_code};
+use crate::secret::SecretString;
+use crate::terminal::Terminal;
+
+/// A code is a line; more than this on stdout is not a code.
+const MAX_OUTPUT: u64 = 4096;
+
+/// What the command reads as its stdin.
+#[derive(Debug)]
+pub enum ProcessStdin {
+    /// mfa's own stdin.
+    Inherit,
+    /// Nothing (`/dev/null`).
+    Null,
+    /// This file, usually the terminal (`/dev/tty`).
+    File(File),
+}
+
+impl ProcessStdin {
+    /// The controlling terminal when there is one, else nothing: a command that wants to ask
+    /// its user can, and one run headless cannot steal mfa's (or a child's) stdin.
+    pub fn terminal() -> Self {
+        match File::options().read(true).write(true).open("/dev/tty") {
+            Ok(tty) => ProcessStdin::File(tty),
+            Err(_) => ProcessStdin::Null,
+        }
+    }
+
+    fn stdio(&self) -> io::Result<Stdio> {
+        Ok(match self {
+            ProcessStdin::Inherit => Stdio::inherit(),
+            ProcessStdin::Null => Stdio::null(),
+            ProcessStdin::File(file) => Stdio::from(file.try_clone()?),
+        })
+    }
+}
+
+/// Codes from the profile's `mfa_process`.
+#[derive(Debug)]
+pub struct ProcessSource {
+    command: String,
+    stdin: ProcessStdin,
+    timeout: Option<Duration>,
+}
+
+impl ProcessSource {
+    /// Runs `command` (a shell command line) with `stdin`, without a time limit.
+    pub fn new(command: impl Into<String>, stdin: ProcessStdin) -> Self {
+        ProcessSource {
+            command: command.into(),
+            stdin,
+            timeout: None,
+        }
+    }
+
+    /// Kills the command and fails when it has not finished within `timeout`.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The command line.
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+
+    fn failed(&self, what: String, fix: impl Into<String>) -> SourceError {
+        SourceError::Failed {
+            kind: SourceKind::Process,
+            what,
+            fix: fix.into(),
+        }
+    }
+
+    /// Runs the command; its stdout (at most 4 KiB) and exit status.
+    fn run(&self) -> Result<(Zeroizing<Vec<u8>>, ExitStatus), SourceError> {
+        let command = &self.command;
+        let stdin = self.stdin.stdio().map_err(|e| {
+            self.failed(
+                format!("cannot give the terminal to mfa_process `{command}`: {e}"),
+                "run mfa from a terminal, or without one so the command gets no stdin",
+            )
+        })?;
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .stdin(stdin)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| {
+                self.failed(
+                    format!("cannot run mfa_process `{command}` with sh: {e}"),
+                    "check that /bin/sh exists and that mfa may start processes",
+                )
+            })?;
+        let deadline = self.timeout.map(|t| Instant::now() + t);
+
+        // Read stdout on a thread, so a command that hangs can be given up on at the deadline.
+        let (sender, receiver) = mpsc::channel();
+        if let Some(stdout) = child.stdout.take() {
+            std::thread::spawn(move || {
+                let mut output = Zeroizing::new(Vec::new());
+                let read = stdout.take(MAX_OUTPUT + 1).read_to_end(&mut output);
+                let _ = sender.send(read.map(|_| output));
+            });
+        }
+        let received = match deadline {
+            Some(deadline) => receiver
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .map_err(|e| matches!(e, mpsc::RecvTimeoutError::Timeout)),
+            None => receiver.recv().map_err(|_| false),
+        };
+        let output = match received {
+            Ok(Ok(output)) => output,
+            Err(true) => return Err(self.timed_out(&mut child)),
+            Ok(Err(e)) => {
+                stop(&mut child);
+                return Err(self.failed(
+                    format!("cannot read the output of mfa_process `{command}`: {e}"),
+                    "run the command yourself to see what it prints",
+                ));
+            }
+            Err(false) => Zeroizing::new(Vec::new()),
+        };
+        let status = wait(&mut child, deadline).map_err(|e| {
+            self.failed(
+                format!("cannot wait for mfa_process `{command}`: {e}"),
+                "run the command yourself to see whether it finishes",
+            )
+        })?;
+        match status {
+            Some(status) => Ok((output, status)),
+            None => Err(self.timed_out(&mut child)),
+        }
+    }
+
+    fn timed_out(&self, child: &mut Child) -> SourceError {
+        stop(child);
+        let seconds = self.timeout.unwrap_or_default().as_secs_f64();
+        self.failed(
+            format!(
+                "mfa_process `{}` did not finish within {seconds} s and was stopped",
+                self.command
+            ),
+            "run the command yourself: it must print the code and exit without waiting for input",
+        )
+    }
+}
+
+/// Kills and reaps our child (only that process: its own children are its business).
+fn stop(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Waits for the child, until `deadline` if there is one; `None` when the deadline passed.
+fn wait(child: &mut Child, deadline: Option<Instant>) -> io::Result<Option<ExitStatus>> {
+    let Some(deadline) = deadline else {
+        return child.wait().map(Some);
+    };
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if Instant::now() >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn describe(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with status {code}"),
+        (None, Some(signal)) => format!("was killed by signal {signal}"),
+        (None, None) => format!("failed ({status})"),
+    }
+}
+
+impl CodeSource for ProcessSource {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Process
+    }
+
+    fn code(
+        &mut self,
+        _request: &CodeRequest<'_>,
+        terminal: &mut dyn Terminal,
+    ) -> Result<MfaCode, SourceError> {
+        terminal.explain(2, &format!("running mfa_process: sh -c '{}'", self.command));
+        let (output, status) = self.run()?;
+        let command = &self.command;
+        // Too much output first: reading stopped there, so the command may have died of SIGPIPE.
+        if output.len() as u64 > MAX_OUTPUT {
+            return Err(self.failed(
+                format!("mfa_process `{command}` printed more than {MAX_OUTPUT} bytes on stdout"),
+                "the command must print only the current code; messages belong on stderr",
+            ));
+        }
+        if !status.success() {
+            return Err(self.failed(
+                format!("mfa_process `{command}` {}", describe(status)),
+                "its error output is above; run the command yourself until it prints the code",
+            ));
+        }
+        let text = std::str::from_utf8(&output).unwrap_or_default().trim();
+        if !is_code(text) {
+            let printed = if text.is_empty() {
+                "printed nothing"
+            } else {
+                "printed something other than a 6 or 8 digit code"
+            };
+            return Err(self.failed(
+                format!("mfa_process `{command}` {printed} on stdout"),
+                "the command must print only the current code (e.g. `pass otp aws`, \
+                 `op item get AWS --otp`); messages belong on stderr",
+            ));
+        }
+        MfaCode::new(
+            SecretString::new(text.to_owned()),
+            None,
+            SourceKind::Process,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::terminal::ScriptedTerminal;
+
+    fn request() -> CodeRequest<'static> {
+        CodeRequest {
+            mfa_serial: "arn:aws:iam::123456789012:mfa/alice",
+            oath_account: None,
+            unix_time: 0,
+        }
+    }
+
+    fn run(command: &str) -> Result<MfaCode, SourceError> {
+        ProcessSource::new(command, ProcessStdin::Null)
+            .code(&request(), &mut ScriptedTerminal::headless())
+    }
+
+    fn failure(command: &str) -> (String, String) {
+        match run(command) {
+            Err(SourceError::Failed {
+                kind: SourceKind::Process,
+                what,
+                fix,
+            }) => (what, fix),
+            other => panic!("{command}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn stdout_trimmed_is_the_code() {
+        let code = run("echo '  123456  '; echo 'messages go here' >&2").unwrap();
+        assert_eq!(code.expose(), "123456");
+        assert_eq!(code.source, SourceKind::Process);
+        assert_eq!(code.step, None);
+        assert_eq!(run("printf 12345678").unwrap().expose(), "12345678");
+        assert_eq!(run("printf '654321\\r\\n'").unwrap().expose(), "654321");
+    }
+
+    #[test]
+    fn runs_in_a_shell_with_the_environment() {
+        let code = run("X=0042; echo \"${X}42\" | tr -d '\\n'; true && exit 0").unwrap();
+        assert_eq!(code.expose(), "004242");
+    }
+
+    #[test]
+    fn stdin_is_what_the_caller_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stdin");
+        std::fs::write(&path, "777888\n").unwrap();
+        let code = ProcessSource::new("head -n 1", ProcessStdin::File(File::open(&path).unwrap()))
+            .code(&request(), &mut ScriptedTerminal::headless())
+            .unwrap();
+        assert_eq!(code.expose(), "777888");
+        // With no stdin the command reads nothing.
+        let (what, _) = failure("cat");
+        assert!(what.contains("printed nothing"), "{what}");
+    }
+
+    #[test]
+    fn non_zero_exit_names_the_command() {
+        let (what, fix) = failure("echo 123456; exit 3");
+        assert_eq!(
+            what,
+            "mfa_process `echo 123456; exit 3` exited with status 3"
+        );
+        assert!(fix.contains("run the command yourself"), "{fix}");
+        let (what, _) = failure("kill -9 $$");
+        assert!(what.ends_with("was killed by signal 9"), "{what}");
+        let (what, _) = failure("no-such-command-for-mfa-tests");
+        assert!(what.contains("exited with status 127"), "{what}");
+    }
+
+    #[test]
+    fn garbage_output_is_refused_without_repeating_it() {
+        for command in [
+            "echo 'Enter password:'",
+            "echo 12345",
+            "echo 123 456",
+            "echo 123456; echo 654321",
+        ] {
+            let (what, fix) = failure(command);
+            assert!(
+                what.ends_with("printed something other than a 6 or 8 digit code on stdout"),
+                "{command}: {what}"
+            );
+            assert!(what.contains(command), "{what}");
+            assert!(fix.contains("only the current code"), "{fix}");
+        }
+        let (what, _) = failure("true");
+        assert_eq!(what, "mfa_process `true` printed nothing on stdout");
+        // More than a code's worth, whether or not the command survives our closing the pipe.
+        let (what, _) = failure("head -c 10000 /dev/zero | tr '\\0' 1");
+        assert!(
+            what.ends_with("printed more than 4096 bytes on stdout"),
+            "{what}"
+        );
+    }
+
+    #[test]
+    fn a_timeout_stops_a_hanging_command() {
+        let mut source = ProcessSource::new("exec sleep 30", ProcessStdin::Null)
+            .with_timeout(Duration::from_millis(200));
+        let err = source
+            .code(&request(), &mut ScriptedTerminal::headless())
+            .unwrap_err();
+        let SourceError::Failed { what, .. } = err else {
+            panic!("{err:?}")
+        };
+        assert!(what.contains("did not finish within 0.2 s"), "{what}");
+        // A quick command is not affected by a timeout.
+        let code = ProcessSource::new("echo 135790", ProcessStdin::Null)
+            .with_timeout(Duration::from_secs(30))
+            .code(&request(), &mut ScriptedTerminal::headless())
+            .unwrap();
+        assert_eq!(code.expose(), "135790");
+    }
+
+    #[test]
+    fn the_command_is_explained_at_vv() {
+        let mut terminal = ScriptedTerminal::headless();
+        ProcessSource::new("echo 123456", ProcessStdin::Null)
+            .code(&request(), &mut terminal)
+            .unwrap();
+        assert_eq!(
+            terminal.explanations,
+            [(2, "running mfa_process: sh -c 'echo 123456'".to_owned())]
+        );
+        assert_eq!(
+            ProcessSource::new("x", ProcessStdin::Inherit).kind(),
+            SourceKind::Process
+        );
+    }
+}

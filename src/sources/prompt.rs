@@ -1,0 +1,348 @@
+//! The prompt (SPEC §4): the code typed by the user, or given headless.
+//!
+//! In order:
+//! 1. the terminal (`/dev/tty`) when there is one — so it works under `credential_process` and
+//!    inside pipes; an answer that is not 6 or 8 digits is asked again, three times in all;
+//! 2. else one line of stdin, when stdin is not a terminal (`echo 123456 | mfa exec -- …`);
+//! 3. else `MFA_CODE`;
+//! 4. else a failure that names all of these ways.
+//!
+//! Stdin and `MFA_CODE` are inputs ([`PromptInputs`]): the cli builds them once with
+//! [`PromptInputs::from_process`]; tests pass readers and values. Spaces inside a code
+//! (`123 456`, as authenticator apps show it) are dropped; anything else that is not a code is
+//! refused — re-asked on the terminal, rejected from stdin or `MFA_CODE`.
+
+use std::fmt;
+use std::io::{self, BufRead, IsTerminal, Read};
+
+use zeroize::Zeroizing;
+
+use super::{CodeRequest, CodeSource, MfaCode, SourceError, SourceKind};
+use crate::secret::SecretString;
+use crate::terminal::Terminal;
+
+/// How many times the terminal is asked before giving up.
+pub const ATTEMPTS: usize = 3;
+/// A line longer than this is not a code.
+const MAX_LINE: u64 = 256;
+
+/// Where a headless code can come from.
+#[derive(Default)]
+pub struct PromptInputs {
+    /// Stdin, when it is not a terminal (a pipe or a file). Read once, one line.
+    pub stdin: Option<Box<dyn BufRead>>,
+    /// The value of `MFA_CODE`, when set.
+    pub env_code: Option<SecretString>,
+}
+
+impl fmt::Debug for PromptInputs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PromptInputs")
+            .field("stdin", &self.stdin.as_ref().map(|_| "[reader]"))
+            .field("env_code", &self.env_code)
+            .finish()
+    }
+}
+
+impl PromptInputs {
+    /// The process's own: stdin when it is not a terminal, and `MFA_CODE` when set and not
+    /// empty. For the cli layer, which calls it once.
+    pub fn from_process() -> Self {
+        let stdin = io::stdin();
+        let piped = !stdin.is_terminal();
+        PromptInputs {
+            stdin: piped.then(|| Box::new(io::BufReader::new(stdin)) as Box<dyn BufRead>),
+            env_code: std::env::var("MFA_CODE")
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(SecretString::new),
+        }
+    }
+}
+
+/// Codes typed by the user or given headless.
+#[derive(Debug, Default)]
+pub struct PromptSource {
+    inputs: PromptInputs,
+}
+
+impl PromptSource {
+    /// A prompt with these headless inputs.
+    pub fn new(inputs: PromptInputs) -> Self {
+        PromptSource { inputs }
+    }
+
+    fn failed(what: impl Into<String>, fix: impl Into<String>) -> SourceError {
+        SourceError::Failed {
+            kind: SourceKind::Prompt,
+            what: what.into(),
+            fix: fix.into(),
+        }
+    }
+
+    fn ask(
+        &mut self,
+        request: &CodeRequest<'_>,
+        terminal: &mut dyn Terminal,
+    ) -> Result<MfaCode, SourceError> {
+        let question = format!("MFA code for {}: ", request.mfa_serial);
+        for attempt in 1..=ATTEMPTS {
+            let answer = match terminal.ask(&question) {
+                Ok(Some(answer)) => Zeroizing::new(answer),
+                // The terminal closed (Ctrl-D) or went away.
+                Ok(None) => return Err(SourceError::Interrupted),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    return Err(SourceError::Interrupted);
+                }
+                Err(e) => {
+                    return Err(Self::failed(
+                        format!("cannot read the code from the terminal: {e}"),
+                        "pipe the code on stdin or set MFA_CODE instead",
+                    ));
+                }
+            };
+            match code(&answer) {
+                Some(code) => return Ok(code),
+                None if attempt < ATTEMPTS => {
+                    terminal.notice("That is not a 6 or 8 digit code; try again.");
+                }
+                None => {}
+            }
+        }
+        Err(Self::failed(
+            format!("{ATTEMPTS} answers in a row were not 6 or 8 digit codes"),
+            "type the code your MFA device shows now, digits only",
+        ))
+    }
+
+    fn read_stdin(&mut self) -> Result<Option<MfaCode>, SourceError> {
+        let Some(stdin) = self.inputs.stdin.take() else {
+            return Ok(None);
+        };
+        let mut line = Zeroizing::new(Vec::new());
+        stdin
+            .take(MAX_LINE)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| {
+                Self::failed(
+                    format!("cannot read the code from stdin: {e}"),
+                    "pipe the code on stdin (`echo 123456 | mfa …`) or set MFA_CODE",
+                )
+            })?;
+        let text = std::str::from_utf8(&line).unwrap_or("?");
+        if text.trim().is_empty() {
+            return Ok(None); // nothing piped: on to MFA_CODE
+        }
+        code(text).map(Some).ok_or_else(|| {
+            Self::failed(
+                "the line read from stdin is not a 6 or 8 digit code",
+                "pipe only the current code: `echo 123456 | mfa …`",
+            )
+        })
+    }
+
+    fn read_env(&mut self) -> Result<Option<MfaCode>, SourceError> {
+        let Some(value) = self.inputs.env_code.take() else {
+            return Ok(None);
+        };
+        code(value.expose()).map(Some).ok_or_else(|| {
+            Self::failed(
+                "MFA_CODE is not a 6 or 8 digit code",
+                "set MFA_CODE to the current code, digits only",
+            )
+        })
+    }
+}
+
+/// `text` as a code: surrounding whitespace and inner spaces dropped, then 6 or 8 digits.
+fn code(text: &str) -> Option<MfaCode> {
+    let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    MfaCode::new(SecretString::new(digits), None, SourceKind::Prompt).ok()
+}
+
+impl CodeSource for PromptSource {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Prompt
+    }
+
+    fn code(
+        &mut self,
+        request: &CodeRequest<'_>,
+        terminal: &mut dyn Terminal,
+    ) -> Result<MfaCode, SourceError> {
+        if terminal.is_interactive() {
+            terminal.explain(2, "asking for the code on the terminal");
+            return self.ask(request, terminal);
+        }
+        if self.inputs.stdin.is_some() {
+            terminal.explain(2, "no terminal: reading the code from stdin");
+            if let Some(code) = self.read_stdin()? {
+                return Ok(code);
+            }
+            terminal.explain(2, "nothing on stdin");
+        }
+        if self.inputs.env_code.is_some() {
+            terminal.explain(2, "using MFA_CODE");
+            if let Some(code) = self.read_env()? {
+                return Ok(code);
+            }
+        }
+        Err(Self::failed(
+            format!(
+                "no MFA code for {}: no terminal to ask, nothing on stdin, MFA_CODE not set",
+                request.mfa_serial
+            ),
+            "run it in a terminal, pipe the code (`echo 123456 | mfa …`), set MFA_CODE=123456, \
+             or let mfa compute it: plug in the YubiKey, or store the seed with `mfa totp add`",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::terminal::ScriptedTerminal;
+
+    const ARN: &str = "arn:aws:iam::123456789012:mfa/alice";
+
+    fn request() -> CodeRequest<'static> {
+        CodeRequest {
+            mfa_serial: ARN,
+            oath_account: None,
+            unix_time: 0,
+        }
+    }
+
+    fn inputs(stdin: Option<&'static str>, env: Option<&str>) -> PromptInputs {
+        PromptInputs {
+            stdin: stdin.map(|s| Box::new(s.as_bytes()) as Box<dyn BufRead>),
+            env_code: env.map(|e| SecretString::new(e.to_owned())),
+        }
+    }
+
+    fn failure(result: Result<MfaCode, SourceError>) -> (String, String) {
+        match result {
+            Err(SourceError::Failed {
+                kind: SourceKind::Prompt,
+                what,
+                fix,
+            }) => (what, fix),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_terminal_is_asked_first() {
+        let mut terminal = ScriptedTerminal::answering(["123456"]);
+        let mut source = PromptSource::new(inputs(Some("111111\n"), Some("222222")));
+        let code = source.code(&request(), &mut terminal).unwrap();
+        assert_eq!(code.expose(), "123456");
+        assert_eq!(code.source, SourceKind::Prompt);
+        assert_eq!(terminal.prompts, [format!("MFA code for {ARN}: ")]);
+    }
+
+    #[test]
+    fn invalid_answers_are_asked_again_up_to_three_times() {
+        let mut terminal = ScriptedTerminal::answering(["12345", "abcdef", " 123 456 "]);
+        let code = PromptSource::default()
+            .code(&request(), &mut terminal)
+            .unwrap();
+        assert_eq!(code.expose(), "123456");
+        assert_eq!(terminal.prompts.len(), 3);
+        assert_eq!(terminal.notices.len(), 2);
+        assert!(terminal.notices[0].contains("not a 6 or 8 digit code"));
+
+        let mut terminal = ScriptedTerminal::answering(["1", "2", "3", "123456"]);
+        let (what, _) = failure(PromptSource::default().code(&request(), &mut terminal));
+        assert_eq!(what, "3 answers in a row were not 6 or 8 digit codes");
+        assert_eq!(terminal.prompts.len(), 3);
+    }
+
+    #[test]
+    fn a_closed_terminal_is_an_interruption() {
+        let mut terminal = ScriptedTerminal::answering(Vec::<String>::new());
+        let err = PromptSource::default()
+            .code(&request(), &mut terminal)
+            .unwrap_err();
+        assert!(matches!(err, SourceError::Interrupted), "{err:?}");
+    }
+
+    #[test]
+    fn without_a_terminal_one_line_of_stdin() {
+        let mut source = PromptSource::new(inputs(Some("  87654321 \nmore\n"), Some("222222")));
+        let code = source
+            .code(&request(), &mut ScriptedTerminal::headless())
+            .unwrap();
+        assert_eq!(code.expose(), "87654321");
+        let mut source = PromptSource::new(inputs(Some("654321"), None));
+        let code = source
+            .code(&request(), &mut ScriptedTerminal::headless())
+            .unwrap();
+        assert_eq!(code.expose(), "654321");
+    }
+
+    #[test]
+    fn a_bad_line_on_stdin_is_rejected_not_reasked() {
+        let mut source = PromptSource::new(inputs(Some("hunter2\n"), Some("222222")));
+        let (what, fix) = failure(source.code(&request(), &mut ScriptedTerminal::headless()));
+        assert_eq!(what, "the line read from stdin is not a 6 or 8 digit code");
+        assert!(!what.contains("hunter2") && fix.contains("echo 123456"));
+    }
+
+    #[test]
+    fn empty_stdin_falls_through_to_mfa_code() {
+        let mut terminal = ScriptedTerminal::headless();
+        let mut source = PromptSource::new(inputs(Some(""), Some("222222")));
+        let code = source.code(&request(), &mut terminal).unwrap();
+        assert_eq!(code.expose(), "222222");
+        let texts: Vec<&str> = terminal
+            .explanations
+            .iter()
+            .map(|(_, t)| t.as_str())
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "no terminal: reading the code from stdin",
+                "nothing on stdin",
+                "using MFA_CODE"
+            ]
+        );
+    }
+
+    #[test]
+    fn mfa_code_is_validated() {
+        let mut source = PromptSource::new(inputs(None, Some("12345")));
+        let (what, _) = failure(source.code(&request(), &mut ScriptedTerminal::headless()));
+        assert_eq!(what, "MFA_CODE is not a 6 or 8 digit code");
+        let mut source = PromptSource::new(inputs(None, Some("12345678")));
+        let code = source
+            .code(&request(), &mut ScriptedTerminal::headless())
+            .unwrap();
+        assert_eq!(code.expose(), "12345678");
+    }
+
+    #[test]
+    fn nothing_at_all_names_every_way() {
+        let mut source = PromptSource::default();
+        let (what, fix) = failure(source.code(&request(), &mut ScriptedTerminal::headless()));
+        assert!(what.contains(ARN), "{what}");
+        for way in [
+            "terminal",
+            "echo 123456 |",
+            "MFA_CODE",
+            "YubiKey",
+            "mfa totp add",
+        ] {
+            assert!(fix.contains(way), "{fix} lacks {way}");
+        }
+    }
+
+    #[test]
+    fn debug_hides_mfa_code() {
+        let text = format!("{:?}", inputs(Some("1"), Some("987654")));
+        assert!(!text.contains("987654"), "{text}");
+    }
+}
