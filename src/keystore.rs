@@ -7,7 +7,7 @@
 //! it is gone after a reboot (so a remembered password is asked for again). aws-vault's `keyctl`
 //! backend makes the same choice. Entries are named `mfa:KIND:NAME`; `keyctl show @u` lists them.
 //!
-//! Other platforms get [`Unsupported`] until their stores are built (macOS Keychain and Windows
+//! Other platforms get [`KeystoreError::Unsupported`] until their stores are built (macOS Keychain and Windows
 //! Credential Manager are planned); every caller has a non-keyring path.
 //!
 //! [`MemoryStore`] stands in for tests.

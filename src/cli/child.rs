@@ -48,9 +48,7 @@ pub fn environment(
     let mut env: Vec<(OsString, OsString)> = current
         .into_iter()
         .filter(|(k, _)| !REMOVED.iter().any(|r| OsStr::new(r) == k))
-        .filter(|(k, _)| {
-            creds.region.is_none() || (k != "AWS_REGION" && k != "AWS_DEFAULT_REGION")
-        })
+        .filter(|(k, _)| creds.region.is_none() || (k != "AWS_REGION" && k != "AWS_DEFAULT_REGION"))
         .filter(|(k, _)| k != MARKER)
         .collect();
     let mut set = |k: &str, v: &str| env.push((k.into(), v.into()));
@@ -103,7 +101,12 @@ pub fn exec(command: &[OsString], env: Vec<(OsString, OsString)>) -> Failure {
     let Some((program, args)) = command.split_first() else {
         return Failure::usage("no command to run", "give one: mfa exec -- COMMAND [ARGS…]");
     };
-    match Command::new(program).args(args).env_clear().envs(env).status() {
+    match Command::new(program)
+        .args(args)
+        .env_clear()
+        .envs(env)
+        .status()
+    {
         Ok(status) => std::process::exit(status.code().unwrap_or(1)),
         Err(error) => spawn_failure(program, &error),
     }
@@ -176,7 +179,10 @@ mod tests {
         assert!(get(&env, "AWS_SECURITY_TOKEN").is_empty());
         assert!(get(&env, "AWS_PROFILE").is_empty());
         assert!(get(&env, "AWS_DEFAULT_PROFILE").is_empty());
-        assert_eq!(get(&env, "AWS_CREDENTIAL_EXPIRATION"), ["2026-11-21T12:00:00Z"]);
+        assert_eq!(
+            get(&env, "AWS_CREDENTIAL_EXPIRATION"),
+            ["2026-11-21T12:00:00Z"]
+        );
         assert_eq!(get(&env, "AWS_REGION"), ["eu-west-1"]);
         assert_eq!(get(&env, "AWS_DEFAULT_REGION"), ["eu-west-1"]);
         assert_eq!(get(&env, "MFA_PROFILE"), ["prod"]);

@@ -1,10 +1,12 @@
 //! The command-line layer: clap definitions ([`args`]), one handler per command ([`commands`]),
 //! and the mapping of failures to the two-line message and exit status of SPEC §6 ([`failure`]).
 
+pub mod advice;
 pub mod args;
 pub mod child;
 pub mod commands;
 pub mod failure;
+pub mod interrupt;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -39,6 +41,23 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
     match cli.command {
         Command::Completions { shell } => {
             commands::completions::run(shell, &mut std::io::stdout().lock())
+        }
+        Command::Totp(command) => commands::totp::run_from_process(command, &cli.global),
+        Command::Code { query } => commands::code::run_from_process(query.as_deref(), &cli.global),
+        Command::Accounts {
+            output,
+            remember_password,
+            forget_password,
+        } => commands::accounts::run_from_process(
+            commands::accounts::AccountsArgs {
+                json: output.json,
+                remember_password,
+                forget_password,
+            },
+            &cli.global,
+        ),
+        Command::Devices { output } => {
+            commands::devices::run_from_process(output.json, &cli.global)
         }
         other => Err(Failure::not_implemented(command_name(&other))),
     }

@@ -9,6 +9,12 @@
 //!
 //! Time and the terminal are inputs: a source never reads the clock or opens `/dev/tty` itself.
 
+pub mod auto;
+pub mod process;
+pub mod prompt;
+pub mod totp;
+pub mod yubikey;
+
 use std::fmt;
 
 use crate::secret::SecretString;

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 pub use mfa_vcard::{CardConfig, RunningCard, TouchMode};
 
+pub mod yubikey;
+
 /// What the bench provides, from the variables `scripts/test` / `scripts/testbench env` export.
 pub struct Bench {
     /// Reader of the virtual YubiKey.
@@ -229,6 +231,8 @@ impl Sandbox {
         }
         cmd.env("HOME", self.home.path())
             .env("XDG_CACHE_HOME", self.home.path().join(".cache"))
+            .env("XDG_DATA_HOME", self.home.path().join(".local/share"))
+            .env("XDG_CONFIG_HOME", self.home.path().join(".config"))
             .env("MFA_CACHE_DIR", self.home.path().join(".cache/mfa"))
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("NO_COLOR", "1");
@@ -244,5 +248,66 @@ impl Sandbox {
 impl Default for Sandbox {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+impl CardSlot {
+    /// Runs Yubico's `ykman -r READER ARGS…` against the card in `reader` (e.g. the second
+    /// card); panics with its output on failure.
+    pub fn ykman_in(&self, reader: &str, args: &[&str]) -> String {
+        let home = tempfile::tempdir().unwrap();
+        let output = std::process::Command::new("ykman")
+            .arg("-r")
+            .arg(reader)
+            .args(args)
+            .env("HOME", home.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("ykman is not installed: run scripts/test, which installs yubikey-manager");
+        assert!(
+            output.status.success(),
+            "ykman -r {reader:?} {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+impl Sandbox {
+    /// Gives `cmd` this sandbox's environment, as [`Sandbox::mfa`] does.
+    fn apply_env(&self, cmd: &mut std::process::Command) {
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            if key.starts_with("AWS_") || key.starts_with("MFA_") {
+                cmd.env_remove(key.as_ref());
+            }
+        }
+        cmd.env("HOME", self.home.path())
+            .env("XDG_CACHE_HOME", self.home.path().join(".cache"))
+            .env("XDG_DATA_HOME", self.home.path().join(".local/share"))
+            .env("XDG_CONFIG_HOME", self.home.path().join(".config"))
+            .env("MFA_CACHE_DIR", self.home.path().join(".cache/mfa"))
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("NO_COLOR", "1");
+    }
+
+    /// `mfa` in a session of its own, with no controlling terminal (`setsid -w`): what it would
+    /// show on `/dev/tty` goes to stderr, and it cannot ask anything — the same whether the
+    /// tests run in a terminal or in CI. The process keeps the pid `spawn` returns.
+    pub fn mfa_std_without_tty(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new("setsid");
+        cmd.arg("-w").arg(env!("CARGO_BIN_EXE_mfa"));
+        self.apply_env(&mut cmd);
+        cmd
+    }
+
+    /// [`Sandbox::mfa_std_without_tty`] as an `assert_cmd` command.
+    pub fn mfa_without_tty(&self) -> assert_cmd::Command {
+        assert_cmd::Command::from_std(self.mfa_std_without_tty())
+    }
+
+    /// Writes `~/.aws/config`.
+    pub fn write_config(&self, text: &str) {
+        std::fs::write(self.path(".aws/config"), text).unwrap();
     }
 }

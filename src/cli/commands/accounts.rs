@@ -1,0 +1,172 @@
+//! `mfa accounts [--json] [--remember-password | --forget-password]`: the OATH accounts on the
+//! YubiKey — name, issuer, type, algorithm, digits, period, touch. Listing needs no touch.
+//!
+//! - `--remember-password`: once the OATH application is unlocked (asked on the terminal, or
+//!   `MFA_OATH_PASSWORD`), the key derived from the password is kept in the OS keyring, and later
+//!   commands unlock without asking. The accounts are listed as usual.
+//! - `--forget-password`: deletes what was remembered for this YubiKey, and lists nothing.
+//!
+//! An empty key prints nothing (`[]` with `--json`) and exits 0.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::yubikey::{self as shared, ProfileUse};
+use crate::cli::args::GlobalArgs;
+use crate::cli::{Exit, Failure, advice, interrupt, write_out};
+use crate::keystore::OsKeyring;
+use crate::oath::Credential;
+use crate::sources::yubikey::{AccountList, Connector, PcscConnector, Unlocked, YubikeySource};
+use crate::terminal::{SystemTerminal, Terminal};
+
+/// What `mfa accounts` was asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AccountsArgs {
+    /// Print JSON.
+    pub json: bool,
+    /// Remember the password once unlocked.
+    pub remember_password: bool,
+    /// Forget a remembered password (and list nothing).
+    pub forget_password: bool,
+}
+
+/// Runs `mfa accounts` with the process's environment, terminal and stdout.
+pub fn run_from_process(args: AccountsArgs, global: &GlobalArgs) -> Result<Exit, Failure> {
+    interrupt::install();
+    let mut terminal = SystemTerminal::open(shared::verbosity(global));
+    let files = shared::load_shared_files(&mut terminal);
+    let profile =
+        shared::profile_device(&files, &global.profile, ProfileUse::KeyOnly, &mut terminal)?;
+    let options = shared::options(global, &global.profile, &profile)?;
+    let keyring = OsKeyring;
+    let mut source = YubikeySource::new(PcscConnector::new(), &keyring, options);
+    let now = shared::unix_now()?;
+    run(
+        args,
+        &mut source,
+        now,
+        &mut terminal,
+        &mut std::io::stdout().lock(),
+    )
+}
+
+/// Lists the accounts (or forgets the password).
+pub fn run<C: Connector>(
+    args: AccountsArgs,
+    source: &mut YubikeySource<'_, C>,
+    unix_time: u64,
+    terminal: &mut dyn Terminal,
+    out: &mut dyn Write,
+) -> Result<Exit, Failure> {
+    if args.forget_password {
+        let forgotten = source
+            .forget_password(terminal)
+            .map_err(|error| advice::yubikey(&error))?;
+        let reader = &forgotten.device.reader;
+        terminal.notice(&if forgotten.deleted {
+            format!("Forgot the OATH password remembered for the YubiKey in `{reader}`.")
+        } else if forgotten.has_password {
+            format!("No OATH password was remembered for the YubiKey in `{reader}`.")
+        } else {
+            format!("The YubiKey in `{reader}` has no OATH password; nothing was remembered.")
+        });
+        return Ok(Exit::Success);
+    }
+    let list = source
+        .accounts(unix_time, args.remember_password, terminal)
+        .map_err(|error| advice::yubikey(&error))?;
+    if args.remember_password {
+        remember_notice(&list, terminal);
+    }
+    if list.accounts.is_empty() && !args.json {
+        terminal.notice(&format!(
+            "The YubiKey in `{}` holds no OATH account.",
+            list.device.reader
+        ));
+        return Ok(Exit::Success);
+    }
+    let text = if args.json {
+        json(&list.accounts)?
+    } else {
+        human(&list.accounts)
+    };
+    write_out(out, text.as_bytes())?;
+    Ok(Exit::Success)
+}
+
+fn remember_notice(list: &AccountList, terminal: &mut dyn Terminal) {
+    let reader = &list.device.reader;
+    terminal.notice(&match (&list.unlocked, list.remembered) {
+        (Unlocked::NoPassword, _) => {
+            format!("The YubiKey in `{reader}` has no OATH password: nothing to remember.")
+        }
+        (_, true) => format!(
+            "The OATH password of the YubiKey in `{reader}` is remembered in the OS keyring \
+             (forget it with `mfa accounts --forget-password`)."
+        ),
+        (_, false) => format!("The OATH password of the YubiKey in `{reader}` was not remembered."),
+    });
+}
+
+/// One account, as `--json` prints it.
+#[derive(Debug, Serialize)]
+struct AccountJson<'a> {
+    /// The full id, as `mfa code` and `mfa_oath_account` take it.
+    id: String,
+    issuer: Option<&'a str>,
+    name: &'a str,
+    #[serde(rename = "type")]
+    oath_type: String,
+    algorithm: Option<String>,
+    digits: Option<u8>,
+    period: Option<u32>,
+    touch: Option<bool>,
+}
+
+fn json(accounts: &[Credential]) -> Result<String, Failure> {
+    let rows: Vec<AccountJson<'_>> = accounts
+        .iter()
+        .map(|c| AccountJson {
+            id: c.id.to_string(),
+            issuer: c.id.issuer(),
+            name: c.id.name(),
+            oath_type: c.oath_type.to_string(),
+            algorithm: c.algorithm.map(|a| a.to_string()),
+            digits: c.digits,
+            period: c.period(),
+            touch: c.touch,
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&rows).map_err(|error| {
+        Failure::runtime(
+            format!("cannot write the accounts as JSON: {error}"),
+            "report this bug",
+        )
+    })?;
+    text.push('\n');
+    Ok(text)
+}
+
+fn human(accounts: &[Credential]) -> String {
+    let unknown = || "?".to_owned();
+    let mut rows = vec![
+        ["ACCOUNT", "TYPE", "ALGORITHM", "DIGITS", "PERIOD", "TOUCH"]
+            .map(str::to_owned)
+            .to_vec(),
+    ];
+    for c in accounts {
+        rows.push(vec![
+            // The full id (`60/` prefix included): what `mfa code` and mfa_oath_account take.
+            c.id.to_string(),
+            c.oath_type.to_string(),
+            c.algorithm.map_or_else(unknown, |a| a.to_string()),
+            c.digits.map_or_else(unknown, |d| d.to_string()),
+            c.period()
+                .map_or_else(|| "-".to_owned(), |p| format!("{p}s")),
+            c.touch
+                .map_or_else(unknown, |t| if t { "yes" } else { "no" }.to_owned()),
+        ]);
+    }
+    shared::table(&rows)
+}

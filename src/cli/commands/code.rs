@@ -1,0 +1,92 @@
+//! `mfa code [QUERY]`: the current code of an OATH account on the YubiKey — digits only, one
+//! line on stdout, so `$(mfa code)` is the code.
+//!
+//! - With QUERY: the account whose id (`60/Issuer:name`), `issuer:name` or name is QUERY, else
+//!   the one account whose id contains it (ignoring case). Ambiguous or unknown: the accounts
+//!   are listed on stderr, exit 2. A query may name an HOTP account (its counter advances).
+//! - Without: the profile (`-p`) chooses — `mfa_oath_account`, else the account ending with the
+//!   `user@account` of its `mfa_serial`, else the only TOTP account; with several and nothing to
+//!   choose by, they are offered on a terminal and listed otherwise (exit 2).
+//!
+//! Touch accounts show "Touch your YubiKey…" on the terminal. The code is calculated for this
+//! moment's step; `-v` tells the account and how long the code stays valid.
+//!
+//! The seam for the other sources: today the code always comes from the YubiKey. When the
+//! profile's source plan (`sources::auto`) is wired into the cli, the no-QUERY form should
+//! build that plan and call `CodeSource::code` when it does not start with the YubiKey.
+
+use std::io::Write;
+
+use zeroize::Zeroizing;
+
+use super::yubikey::{self as shared, ProfileDevice, ProfileUse};
+use crate::cli::args::GlobalArgs;
+use crate::cli::{Exit, Failure, advice, interrupt, write_out};
+use crate::keystore::OsKeyring;
+use crate::sources::yubikey::{AccountSelector, Connector, PcscConnector, YubikeySource};
+use crate::terminal::{SystemTerminal, Terminal};
+
+/// Runs `mfa code` with the process's environment, terminal and stdout.
+pub fn run_from_process(query: Option<&str>, global: &GlobalArgs) -> Result<Exit, Failure> {
+    interrupt::install();
+    let mut terminal = SystemTerminal::open(shared::verbosity(global));
+    let files = shared::load_shared_files(&mut terminal);
+    let usage = if query.is_some() {
+        ProfileUse::KeyOnly
+    } else {
+        ProfileUse::Account
+    };
+    let profile = shared::profile_device(&files, &global.profile, usage, &mut terminal)?;
+    let options = shared::options(global, &global.profile, &profile)?;
+    let keyring = OsKeyring;
+    let mut source = YubikeySource::new(PcscConnector::new(), &keyring, options);
+    let now = shared::unix_now()?;
+    run(
+        query,
+        &profile,
+        &mut source,
+        now,
+        &mut terminal,
+        &mut std::io::stdout().lock(),
+    )
+}
+
+/// Prints the code of the account `query` (else `profile`) names, for `unix_time`.
+pub fn run<C: Connector>(
+    query: Option<&str>,
+    profile: &ProfileDevice,
+    source: &mut YubikeySource<'_, C>,
+    unix_time: u64,
+    terminal: &mut dyn Terminal,
+    out: &mut dyn Write,
+) -> Result<Exit, Failure> {
+    let selector = match query {
+        Some(query) => AccountSelector::Query(query),
+        None => AccountSelector::Profile {
+            oath_account: profile.oath_account.as_deref(),
+            mfa_serial: profile.mfa_serial.as_deref(),
+            ask: true,
+        },
+    };
+    let calculation = source
+        .calculate(&selector, unix_time, terminal)
+        .map_err(|error| advice::yubikey(&error))?;
+    let digits = calculation.code.value().expose();
+    // Sized up front so no copy of the digits is left behind by a reallocation.
+    let mut line = Zeroizing::new(String::with_capacity(digits.len() + 1));
+    line.push_str(digits);
+    line.push('\n');
+    write_out(out, line.as_bytes())?;
+    let validity = match calculation.code.valid() {
+        Some(valid) => format!(", valid for {} more s", valid.end.saturating_sub(unix_time)),
+        None => " (HOTP)".to_owned(),
+    };
+    terminal.explain(
+        1,
+        &format!(
+            "code of `{}` from the YubiKey in `{}`{validity}",
+            calculation.credential.id, calculation.device.reader
+        ),
+    );
+    Ok(Exit::Success)
+}

@@ -1,0 +1,147 @@
+//! `mfa devices [--json]`: every PC/SC reader, and for each one holding a card its serial,
+//! firmware, OATH version and whether the OATH application has a password. Nothing needs a
+//! touch or a password.
+//!
+//! No reader at all is not an error: the list is empty (`[]` with `--json`), a note says so on
+//! the terminal, and the exit status is 0. pcscd not running is an error (exit 1).
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::yubikey::{self as shared};
+use crate::cli::args::GlobalArgs;
+use crate::cli::{Exit, Failure, advice, interrupt, write_out};
+use crate::oath::OathSession;
+use crate::sources::yubikey::{Connector, PcscConnector};
+use crate::terminal::{SystemTerminal, Terminal};
+use crate::transport::Version;
+
+/// Runs `mfa devices` with the process's PC/SC service, terminal and stdout.
+pub fn run_from_process(json: bool, global: &GlobalArgs) -> Result<Exit, Failure> {
+    interrupt::install();
+    let mut terminal = SystemTerminal::open(shared::verbosity(global));
+    run(
+        json,
+        &mut PcscConnector::new(),
+        &mut terminal,
+        &mut std::io::stdout().lock(),
+    )
+}
+
+/// One reader, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReaderRow {
+    /// The reader's name (for a YubiKey over USB, the key itself).
+    pub reader: String,
+    /// Whether a card is in it.
+    pub card: bool,
+    /// The key's serial, when it tells.
+    pub serial: Option<u32>,
+    /// The key's firmware, when known.
+    pub firmware: Option<String>,
+    /// The OATH application's version; `None` without one.
+    pub oath_version: Option<String>,
+    /// Whether the OATH application has a password.
+    pub password: Option<bool>,
+}
+
+/// Lists the readers and keys.
+pub fn run<C: Connector>(
+    json: bool,
+    connector: &mut C,
+    terminal: &mut dyn Terminal,
+    out: &mut dyn Write,
+) -> Result<Exit, Failure> {
+    let rows = rows(connector, terminal)?;
+    if rows.is_empty() {
+        terminal.notice("No smart card reader found: plug in your YubiKey.");
+    }
+    let text = if json {
+        let mut text = serde_json::to_string_pretty(&rows).map_err(|error| {
+            Failure::runtime(
+                format!("cannot write the devices as JSON: {error}"),
+                "report this bug",
+            )
+        })?;
+        text.push('\n');
+        text
+    } else if rows.is_empty() {
+        String::new()
+    } else {
+        human(&rows)
+    };
+    write_out(out, text.as_bytes())?;
+    Ok(Exit::Success)
+}
+
+/// Reads every reader and key.
+pub fn rows<C: Connector>(
+    connector: &mut C,
+    terminal: &mut dyn Terminal,
+) -> Result<Vec<ReaderRow>, Failure> {
+    let scan = connector
+        .scan()
+        .map_err(|error| advice::transport(&error))?;
+    let mut rows = Vec::with_capacity(scan.readers.len());
+    for reader in &scan.readers {
+        let Some(device) = scan.devices.iter().find(|d| &d.reader == reader) else {
+            rows.push(ReaderRow {
+                reader: reader.clone(),
+                card: false,
+                serial: None,
+                firmware: None,
+                oath_version: None,
+                password: None,
+            });
+            continue;
+        };
+        let oath = connector.with_transaction(reader, |transport| {
+            OathSession::select(transport).map(|s| (s.version(), s.has_password()))
+        });
+        let (oath_version, password) = match oath {
+            Ok(Ok((version, password))) => (Some(version), Some(password)),
+            Ok(Err(error)) => {
+                terminal.explain(1, &format!("no OATH application in `{reader}`: {error}"));
+                (None, None)
+            }
+            Err(error) => {
+                terminal.explain(1, &format!("cannot read the card in `{reader}`: {error}"));
+                (None, None)
+            }
+        };
+        rows.push(ReaderRow {
+            reader: reader.clone(),
+            card: true,
+            serial: device.serial,
+            firmware: device.firmware.map(|v| v.to_string()),
+            oath_version: oath_version.map(|v: Version| v.to_string()),
+            password,
+        });
+    }
+    Ok(rows)
+}
+
+fn human(rows: &[ReaderRow]) -> String {
+    let dash = || "-".to_owned();
+    let mut table = vec![
+        ["READER", "SERIAL", "FIRMWARE", "OATH", "PASSWORD"]
+            .map(str::to_owned)
+            .to_vec(),
+    ];
+    for row in rows {
+        if !row.card {
+            table.push(vec![row.reader.clone(), "(no card)".to_owned()]);
+            continue;
+        }
+        table.push(vec![
+            row.reader.clone(),
+            row.serial.map_or_else(dash, |s| s.to_string()),
+            row.firmware.clone().unwrap_or_else(dash),
+            row.oath_version.clone().unwrap_or_else(dash),
+            row.password
+                .map_or_else(dash, |p| if p { "yes" } else { "no" }.to_owned()),
+        ]);
+    }
+    shared::table(&table)
+}

@@ -1,0 +1,472 @@
+//! Which OATH account a code is for: a typed query (`mfa code QUERY`) or what a profile says
+//! (`mfa_oath_account`, the `mfa_serial` ARN). Pure functions over the listed accounts, so the
+//! rules are tested without a card.
+
+use crate::oath::{Credential, CredentialId, OathType};
+
+/// The issuer `mfa register` and the AWS console use for the accounts they create.
+pub const AWS_ISSUER: &str = "Amazon Web Services";
+
+/// How the account is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountSelector<'a> {
+    /// A typed query: the exact id (`60/Issuer:name`), `issuer:name` or name; else a unique
+    /// case-insensitive part of the id. A query may name an HOTP account (that is an explicit
+    /// choice, and calculating it advances the key's counter).
+    Query(&'a str),
+    /// What a profile says: `mfa_oath_account` exactly; else the TOTP account whose name ends
+    /// with the `user@account` of the `mfa_serial` ARN; else the only TOTP account. HOTP
+    /// accounts are never chosen this way.
+    Profile {
+        /// The profile's `mfa_oath_account`.
+        oath_account: Option<&'a str>,
+        /// The profile's `mfa_serial`.
+        mfa_serial: Option<&'a str>,
+        /// With several TOTP accounts and nothing to choose by, ask on the terminal (when
+        /// interactive) instead of failing.
+        ask: bool,
+    },
+}
+
+impl AccountSelector<'_> {
+    /// The id to try with one CALCULATE before listing anything, so that a code for a known
+    /// account costs SELECT + CALCULATE: the query itself, the configured account, or the
+    /// name `mfa register` gives (`Amazon Web Services:user@account`).
+    pub fn direct_guess(&self) -> Option<CredentialId> {
+        let text = match *self {
+            AccountSelector::Query(query) => query.to_owned(),
+            AccountSelector::Profile {
+                oath_account: Some(account),
+                ..
+            } => account.to_owned(),
+            AccountSelector::Profile {
+                mfa_serial: Some(serial),
+                ..
+            } => format!("{AWS_ISSUER}:{}", mfa_serial_suffix(serial)?),
+            AccountSelector::Profile { .. } => return None,
+        };
+        let usable = !text.is_empty() && text.len() <= crate::oath::credential::MAX_ID_LENGTH;
+        usable.then(|| CredentialId::from_raw(text.as_bytes(), OathType::Totp))
+    }
+}
+
+/// The outcome of [`choose`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice {
+    /// This account.
+    Chosen(Credential),
+    /// Several accounts fit and the selector allows asking: let the user pick one.
+    Ask(Vec<Credential>),
+}
+
+/// Why no account could be chosen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AccountError {
+    /// The query matches no account.
+    #[error("no account on the YubiKey matches `{query}`")]
+    NotFound {
+        /// What was typed.
+        query: String,
+        /// Every account on the key (ids).
+        accounts: Vec<String>,
+    },
+    /// The query (or the `mfa_serial`'s `user@account`) matches several accounts.
+    #[error("`{query}` matches several accounts on the YubiKey")]
+    Ambiguous {
+        /// What was looked for.
+        query: String,
+        /// The ids that match.
+        matches: Vec<String>,
+    },
+    /// The profile's `mfa_oath_account` is not on the key.
+    #[error("the account `{account}` (mfa_oath_account) is not on the YubiKey")]
+    ConfiguredNotFound {
+        /// The configured id.
+        account: String,
+        /// Every account on the key (ids).
+        accounts: Vec<String>,
+    },
+    /// The key holds no TOTP account.
+    #[error("the YubiKey holds no TOTP account")]
+    NoTotpAccount {
+        /// The accounts it does hold (HOTP), if any.
+        accounts: Vec<String>,
+    },
+    /// Several TOTP accounts, and nothing says which one.
+    #[error("the YubiKey holds several TOTP accounts and nothing says which one to use")]
+    Unchosen {
+        /// The TOTP accounts.
+        accounts: Vec<String>,
+    },
+}
+
+/// The `user@account` of an IAM MFA device ARN (`arn:aws:iam::123456789012:mfa/alice` →
+/// `alice@123456789012`; a path before the name is dropped). `None` for anything else, such as
+/// a hardware token's serial.
+pub fn mfa_serial_suffix(mfa_serial: &str) -> Option<String> {
+    let mut parts = mfa_serial.splitn(6, ':');
+    let (Some("arn"), Some(_partition), Some("iam"), Some(_region), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let user = resource.strip_prefix("mfa/")?.rsplit('/').next()?;
+    let valid = !account.is_empty() && account.bytes().all(|b| b.is_ascii_digit());
+    (valid && !user.is_empty()).then(|| format!("{user}@{account}"))
+}
+
+/// `issuer:name` (or the name), without the `period/` prefix: how people write an account.
+pub fn display_name(id: &CredentialId) -> String {
+    match id.issuer() {
+        Some(issuer) => format!("{issuer}:{}", id.name()),
+        None => id.name().to_owned(),
+    }
+}
+
+fn ids(accounts: &[&Credential]) -> Vec<String> {
+    accounts.iter().map(|c| c.id.to_string()).collect()
+}
+
+fn only(matches: Vec<&Credential>) -> Option<Credential> {
+    match matches.as_slice() {
+        [one] => Some((*one).clone()),
+        _ => None,
+    }
+}
+
+/// Chooses among the listed `accounts` as `selector` says.
+pub fn choose(
+    selector: &AccountSelector<'_>,
+    accounts: &[Credential],
+) -> Result<Choice, AccountError> {
+    let all: Vec<&Credential> = accounts.iter().collect();
+    match *selector {
+        AccountSelector::Query(query) => by_query(query, &all).map(Choice::Chosen),
+        AccountSelector::Profile {
+            oath_account,
+            mfa_serial,
+            ask,
+        } => by_profile(oath_account, mfa_serial, ask, &all),
+    }
+}
+
+fn by_query(query: &str, all: &[&Credential]) -> Result<Credential, AccountError> {
+    let id_match = |c: &&&Credential| c.id.as_bytes() == query.as_bytes();
+    if let Some(found) = all.iter().find(id_match) {
+        return Ok((*found).clone());
+    }
+    let exact: Vec<&Credential> = all
+        .iter()
+        .copied()
+        .filter(|c| display_name(&c.id) == query || c.id.name() == query)
+        .collect();
+    let ambiguous = |matches: &[&Credential]| AccountError::Ambiguous {
+        query: query.to_owned(),
+        matches: ids(matches),
+    };
+    if exact.len() > 1 {
+        return Err(ambiguous(&exact));
+    }
+    if let Some(found) = only(exact) {
+        return Ok(found);
+    }
+    let lower = query.to_lowercase();
+    let partial: Vec<&Credential> = all
+        .iter()
+        .copied()
+        .filter(|c| c.id.to_string().to_lowercase().contains(&lower))
+        .collect();
+    match partial.len() {
+        0 => Err(AccountError::NotFound {
+            query: query.to_owned(),
+            accounts: ids(all),
+        }),
+        1 => Ok(partial[0].clone()),
+        _ => Err(ambiguous(&partial)),
+    }
+}
+
+fn by_profile(
+    oath_account: Option<&str>,
+    mfa_serial: Option<&str>,
+    ask: bool,
+    all: &[&Credential],
+) -> Result<Choice, AccountError> {
+    if let Some(account) = oath_account {
+        let exact = all
+            .iter()
+            .find(|c| c.id.as_bytes() == account.as_bytes())
+            .or_else(|| {
+                let by_display: Vec<&&Credential> = all
+                    .iter()
+                    .filter(|c| display_name(&c.id) == account)
+                    .collect();
+                match by_display.as_slice() {
+                    [one] => Some(*one),
+                    _ => None,
+                }
+            });
+        return match exact {
+            Some(found) => Ok(Choice::Chosen((*found).clone())),
+            None => Err(AccountError::ConfiguredNotFound {
+                account: account.to_owned(),
+                accounts: ids(all),
+            }),
+        };
+    }
+    let totp: Vec<&Credential> = all
+        .iter()
+        .copied()
+        .filter(|c| c.oath_type == OathType::Totp)
+        .collect();
+    if let Some(suffix) = mfa_serial.and_then(mfa_serial_suffix) {
+        let lower = suffix.to_lowercase();
+        let matches: Vec<&Credential> = totp
+            .iter()
+            .copied()
+            .filter(|c| display_name(&c.id).to_lowercase().ends_with(&lower))
+            .collect();
+        if matches.len() > 1 {
+            let aws: Vec<&Credential> = matches
+                .iter()
+                .copied()
+                .filter(|c| c.id.issuer() == Some(AWS_ISSUER))
+                .collect();
+            return only(aws)
+                .map(Choice::Chosen)
+                .ok_or(AccountError::Ambiguous {
+                    query: suffix,
+                    matches: ids(&matches),
+                });
+        }
+        if let Some(found) = only(matches) {
+            return Ok(Choice::Chosen(found));
+        }
+    }
+    match totp.len() {
+        0 => Err(AccountError::NoTotpAccount { accounts: ids(all) }),
+        1 => Ok(Choice::Chosen(totp[0].clone())),
+        _ if ask => Ok(Choice::Ask(totp.into_iter().cloned().collect())),
+        _ => Err(AccountError::Unchosen {
+            accounts: ids(&totp),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::oath::HashAlgorithm;
+
+    fn account(id: &str, oath_type: OathType) -> Credential {
+        Credential {
+            id: CredentialId::from_raw(id.as_bytes(), oath_type),
+            oath_type,
+            algorithm: Some(HashAlgorithm::Sha1),
+            digits: None,
+            touch: None,
+        }
+    }
+
+    fn key() -> Vec<Credential> {
+        vec![
+            account("Amazon Web Services:alice@123456789012", OathType::Totp),
+            account("60/GitHub:alice", OathType::Totp),
+            account("GitLab:bob", OathType::Totp),
+            account("Counter:hotp", OathType::Hotp),
+            account("bob", OathType::Totp),
+        ]
+    }
+
+    fn chosen(choice: Result<Choice, AccountError>) -> String {
+        match choice.unwrap() {
+            Choice::Chosen(c) => c.id.to_string(),
+            Choice::Ask(list) => panic!("asked among {list:?}"),
+        }
+    }
+
+    fn query(q: &str) -> Result<Choice, AccountError> {
+        choose(&AccountSelector::Query(q), &key())
+    }
+
+    #[test]
+    fn a_query_matches_the_exact_id_then_the_name_then_a_unique_part() {
+        assert_eq!(chosen(query("60/GitHub:alice")), "60/GitHub:alice");
+        assert_eq!(chosen(query("GitHub:alice")), "60/GitHub:alice");
+        // `bob` is an id, and the name of GitLab:bob: the id wins.
+        assert_eq!(chosen(query("bob")), "bob");
+        assert_eq!(chosen(query("gitlab")), "GitLab:bob");
+        assert_eq!(
+            chosen(query("AMAZON")),
+            "Amazon Web Services:alice@123456789012"
+        );
+        assert_eq!(
+            chosen(query("hotp")),
+            "Counter:hotp",
+            "a query may name HOTP"
+        );
+    }
+
+    #[test]
+    fn an_ambiguous_query_lists_the_matches() {
+        // `alice` is the exact name of 60/GitHub:alice; `ali` is only a part of two ids.
+        assert_eq!(chosen(query("alice")), "60/GitHub:alice");
+        let error = query("ali").unwrap_err();
+        assert_eq!(
+            error,
+            AccountError::Ambiguous {
+                query: "ali".into(),
+                matches: vec![
+                    "Amazon Web Services:alice@123456789012".into(),
+                    "60/GitHub:alice".into()
+                ],
+            }
+        );
+        // Two accounts with the same name under different issuers.
+        let accounts = vec![
+            account("A:same", OathType::Totp),
+            account("B:same", OathType::Totp),
+        ];
+        assert!(matches!(
+            choose(&AccountSelector::Query("same"), &accounts),
+            Err(AccountError::Ambiguous { matches, .. }) if matches.len() == 2
+        ));
+    }
+
+    #[test]
+    fn a_query_matching_nothing_lists_every_account() {
+        let AccountError::NotFound { query: q, accounts } = query("carol").unwrap_err() else {
+            panic!()
+        };
+        assert_eq!(q, "carol");
+        assert_eq!(accounts.len(), 5);
+    }
+
+    fn profile<'a>(
+        oath_account: Option<&'a str>,
+        mfa_serial: Option<&'a str>,
+        ask: bool,
+    ) -> AccountSelector<'a> {
+        AccountSelector::Profile {
+            oath_account,
+            mfa_serial,
+            ask,
+        }
+    }
+
+    #[test]
+    fn a_profile_uses_its_account_then_the_serial_then_the_only_totp_account() {
+        let p = profile(Some("GitLab:bob"), None, false);
+        assert_eq!(chosen(choose(&p, &key())), "GitLab:bob");
+        let p = profile(Some("GitHub:alice"), None, false);
+        assert_eq!(chosen(choose(&p, &key())), "60/GitHub:alice");
+        let p = profile(
+            Some("nope"),
+            Some("arn:aws:iam::123456789012:mfa/alice"),
+            false,
+        );
+        assert!(matches!(
+            choose(&p, &key()),
+            Err(AccountError::ConfiguredNotFound { account, .. }) if account == "nope"
+        ));
+
+        let p = profile(None, Some("arn:aws:iam::123456789012:mfa/alice"), false);
+        assert_eq!(
+            chosen(choose(&p, &key())),
+            "Amazon Web Services:alice@123456789012"
+        );
+        // No account ends with the serial's user@account, several TOTP accounts: no choice.
+        let p = profile(None, Some("arn:aws:iam::999999999999:mfa/zed"), false);
+        assert!(matches!(
+            choose(&p, &key()),
+            Err(AccountError::Unchosen { accounts }) if accounts.len() == 4
+        ));
+        let p = profile(None, None, true);
+        assert!(matches!(choose(&p, &key()), Ok(Choice::Ask(list)) if list.len() == 4));
+
+        let single = vec![
+            account("Counter:hotp", OathType::Hotp),
+            account("Only:one", OathType::Totp),
+        ];
+        let p = profile(None, Some("GAKT000123"), false);
+        assert_eq!(chosen(choose(&p, &single)), "Only:one");
+        let hotp_only = vec![account("Counter:hotp", OathType::Hotp)];
+        assert!(matches!(
+            choose(&p, &hotp_only),
+            Err(AccountError::NoTotpAccount { accounts }) if accounts == ["Counter:hotp"]
+        ));
+    }
+
+    #[test]
+    fn several_accounts_for_one_user_prefer_the_aws_issuer() {
+        let accounts = vec![
+            account("Other:alice@123456789012", OathType::Totp),
+            account("Amazon Web Services:alice@123456789012", OathType::Totp),
+        ];
+        let p = profile(None, Some("arn:aws:iam::123456789012:mfa/alice"), false);
+        assert_eq!(
+            chosen(choose(&p, &accounts)),
+            "Amazon Web Services:alice@123456789012"
+        );
+        let accounts = vec![
+            account("One:alice@123456789012", OathType::Totp),
+            account("Two:alice@123456789012", OathType::Totp),
+        ];
+        assert!(matches!(
+            choose(&p, &accounts),
+            Err(AccountError::Ambiguous { query, .. }) if query == "alice@123456789012"
+        ));
+    }
+
+    #[test]
+    fn reads_user_and_account_from_mfa_serial_arns() {
+        assert_eq!(
+            mfa_serial_suffix("arn:aws:iam::123456789012:mfa/alice").as_deref(),
+            Some("alice@123456789012")
+        );
+        assert_eq!(
+            mfa_serial_suffix("arn:aws-us-gov:iam::123456789012:mfa/team/bob").as_deref(),
+            Some("bob@123456789012")
+        );
+        for other in [
+            "GAKT000123",
+            "arn:aws:iam::123456789012:user/alice",
+            "arn:aws:iam::abc:mfa/alice",
+            "arn:aws:iam::123456789012:mfa/",
+            "",
+        ] {
+            assert_eq!(mfa_serial_suffix(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn guesses_the_id_to_calculate_first() {
+        let guess = |s: AccountSelector<'_>| s.direct_guess().map(|id| id.to_string());
+        assert_eq!(guess(AccountSelector::Query("x")).as_deref(), Some("x"));
+        assert_eq!(guess(AccountSelector::Query("")), None);
+        assert_eq!(guess(AccountSelector::Query(&"n".repeat(65))), None);
+        assert_eq!(
+            guess(profile(
+                None,
+                Some("arn:aws:iam::123456789012:mfa/alice"),
+                false
+            ))
+            .as_deref(),
+            Some("Amazon Web Services:alice@123456789012")
+        );
+        assert_eq!(
+            guess(profile(Some("I:n"), Some("arn:aws:iam::1:mfa/a"), false)).as_deref(),
+            Some("I:n")
+        );
+        assert_eq!(guess(profile(None, Some("GAKT000123"), true)), None);
+        assert_eq!(guess(profile(None, None, true)), None);
+    }
+}

@@ -1,0 +1,134 @@
+//! [`YubikeyError`]: why the YubiKey gave no code, listing or answer — structured, so the cli
+//! layer can say what to do, and so [`YubikeyError::into_source_error`] can tell `auto` whether
+//! to move on to the next source.
+
+use std::fmt;
+
+use super::account::AccountError;
+use crate::keystore::KeystoreError;
+use crate::oath::OathError;
+use crate::sources::{SourceError, SourceKind};
+use crate::transport::TransportError;
+
+/// Where the OATH password that was tried came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordOrigin {
+    /// The `MFA_OATH_PASSWORD` variable.
+    Environment,
+    /// Typed at the hidden prompt.
+    Prompt,
+}
+
+impl fmt::Display for PasswordOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PasswordOrigin::Environment => "MFA_OATH_PASSWORD",
+            PasswordOrigin::Prompt => "the password typed",
+        })
+    }
+}
+
+/// A failure of the YubiKey source.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum YubikeyError {
+    /// Reaching a card failed: pcscd, readers, no key, several keys, card removed…
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The OATH application failed: touch timeout, no OATH application…
+    #[error(transparent)]
+    Oath(OathError),
+    /// VALIDATE refused the password from `origin` (nothing is retried).
+    #[error("wrong OATH password (from {origin})")]
+    WrongPassword {
+        /// Where the password came from.
+        origin: PasswordOrigin,
+    },
+    /// No account fits the query or the profile.
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    /// The OS keyring failed while remembering or forgetting the password.
+    #[error(transparent)]
+    Keystore(#[from] KeystoreError),
+    /// The terminal could not be read.
+    #[error("cannot read the answer from the terminal: {0}")]
+    Terminal(#[source] std::io::Error),
+    /// A list (of keys, of accounts) was shown and the answer named none of its entries.
+    #[error("the answer {answer:?} is not one of the numbers offered")]
+    NotChosen {
+        /// What the user typed.
+        answer: String,
+    },
+}
+
+impl From<OathError> for YubikeyError {
+    /// Transport failures inside the OATH layer are reported as transport failures.
+    fn from(error: OathError) -> Self {
+        match error {
+            OathError::Transport(error) => YubikeyError::Transport(error),
+            other => YubikeyError::Oath(other),
+        }
+    }
+}
+
+impl YubikeyError {
+    /// Whether the failure means "no usable YubiKey here" (pcscd down, no reader, no card, no
+    /// OATH application, the account is not on the key), so that `auto` tries the next source,
+    /// rather than a failure of a key that was found (touch timeout, wrong password).
+    pub fn key_absent(&self) -> bool {
+        match self {
+            YubikeyError::Transport(error) => matches!(
+                error,
+                TransportError::ServiceUnavailable { .. }
+                    | TransportError::NoReaders
+                    | TransportError::NoDevice { .. }
+                    | TransportError::NoCard { .. }
+            ),
+            YubikeyError::Oath(OathError::NotAvailable) => true,
+            YubikeyError::Account(error) => !matches!(error, AccountError::Ambiguous { .. }),
+            _ => false,
+        }
+    }
+
+    /// The error as a [`SourceError`] for [`crate::sources::CodeSource`] callers:
+    /// [`SourceError::Unavailable`] when [`YubikeyError::key_absent`], else the structured
+    /// error (transport, OATH) or a phrased one.
+    pub fn into_source_error(self) -> SourceError {
+        let kind = SourceKind::Yubikey;
+        if self.key_absent() {
+            return SourceError::Unavailable {
+                kind,
+                reason: self.to_string(),
+            };
+        }
+        match self {
+            YubikeyError::Transport(error) => SourceError::Transport(error),
+            YubikeyError::Oath(error) => SourceError::Yubikey(error),
+            YubikeyError::WrongPassword { .. } => SourceError::Yubikey(OathError::WrongPassword),
+            YubikeyError::Account(error) => SourceError::Failed {
+                kind,
+                what: error.to_string(),
+                fix: "set mfa_oath_account in the profile to the account's full name (see \
+                      `mfa accounts`)"
+                    .into(),
+            },
+            YubikeyError::Keystore(error) => SourceError::Failed {
+                kind,
+                what: error.to_string(),
+                fix: "set MFA_OATH_PASSWORD, or type the password when asked".into(),
+            },
+            YubikeyError::Terminal(error) => SourceError::Failed {
+                kind,
+                what: format!("cannot read the answer from the terminal: {error}"),
+                fix: "run the command again on a terminal".into(),
+            },
+            YubikeyError::NotChosen { .. } => SourceError::Failed {
+                kind,
+                what: "nothing was chosen from the list".into(),
+                fix: "answer with one of the numbers offered, or choose beforehand: --serial N \
+                      for a key, mfa_oath_account for an account"
+                    .into(),
+            },
+        }
+    }
+}

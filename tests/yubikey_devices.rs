@@ -1,0 +1,298 @@
+//! `mfa devices`, several keys, and the errors of reaching a key: no card in the reader, a
+//! reader that does not exist, pcscd not running.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use common::yubikey::*;
+use common::{CardConfig, Sandbox, TouchMode, insert_card};
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn lists_readers_and_keys() {
+    let slot = insert_card(CardConfig::default());
+    let sandbox = Sandbox::new();
+    let reader = slot.reader().to_owned();
+    let empty = slot.empty_reader().to_owned();
+
+    let output = sandbox
+        .mfa_without_tty()
+        .args(["devices", "--json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let rows: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    let row = |name: &str| rows.iter().find(|r| r["reader"] == name).unwrap().clone();
+    assert_eq!(
+        row(&reader),
+        json!({
+            "reader": reader, "card": true, "serial": 12345678, "firmware": "5.4.3",
+            "oath_version": "5.4.3", "password": false
+        })
+    );
+    assert_eq!(
+        row(&empty),
+        json!({
+            "reader": empty, "card": false, "serial": null, "firmware": null,
+            "oath_version": null, "password": null
+        })
+    );
+
+    slot.ykman(&["oath", "access", "change", "-n", "hunter2"]);
+    let output = sandbox.mfa_without_tty().arg("devices").output().unwrap();
+    assert!(output.status.success());
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(table.starts_with("READER"), "{table}");
+    let line = table.lines().find(|l| l.starts_with(&reader)).unwrap();
+    assert_eq!(
+        line.split_whitespace().rev().take(4).collect::<Vec<_>>(),
+        ["yes", "5.4.3", "5.4.3", "12345678"],
+        "{table}"
+    );
+    let line = table.lines().find(|l| l.starts_with(&empty)).unwrap();
+    assert!(line.ends_with("(no card)"), "{table}");
+}
+
+#[test]
+fn two_keys_need_a_choice() {
+    let mut slot = insert_card(CardConfig::default());
+    slot.insert_second(CardConfig {
+        serial: 87_654_321,
+        ..CardConfig::default()
+    });
+    let second = slot.empty_reader().to_owned();
+    let sandbox = Sandbox::new();
+    ykman_add(
+        &slot,
+        &["-i", "Amazon Web Services"],
+        "alice@123456789012",
+        SEED_SHA1,
+    );
+    slot.ykman_in(
+        &second,
+        &[
+            "oath",
+            "accounts",
+            "add",
+            "-f",
+            "-i",
+            "Amazon Web Services",
+            "alice@123456789012",
+            SEED_SHA256,
+        ],
+    );
+
+    let output = sandbox
+        .mfa_without_tty()
+        .args(["code", AWS_ID])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    assert!(output.stdout.is_empty());
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("mfa: several YubiKeys are connected"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("serial 12345678") && stderr.contains("serial 87654321"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("  hint: choose one with --serial"),
+        "{stderr}"
+    );
+
+    let ykman_second = || {
+        slot.ykman_in(&second, &["oath", "accounts", "code", "-s", AWS_ID])
+            .trim()
+            .to_owned()
+    };
+    let (mfa, ykman) = in_one_step(30, || {
+        let ykman = ykman_second();
+        (
+            mfa_code(&sandbox, &["--serial", "87654321", "code", AWS_ID]),
+            ykman,
+        )
+    });
+    assert_eq!(mfa, ykman);
+    let (mfa, ykman) = in_one_step(30, || {
+        let ykman = ykman_code(&slot, AWS_ID, &[]);
+        (
+            mfa_code(&sandbox, &["--serial", "12345678", "code", AWS_ID]),
+            ykman,
+        )
+    });
+    assert_eq!(mfa, ykman);
+    // The profile's mfa_yubikey_serial chooses too; --reader as well.
+    sandbox.write_config(&format!(
+        "[default]\nmfa_serial = {ARN}\nmfa_yubikey_serial = 87654321\n"
+    ));
+    let (mfa, ykman) = in_one_step(30, || {
+        let ykman = ykman_second();
+        (mfa_code(&sandbox, &["code"]), ykman)
+    });
+    assert_eq!(mfa, ykman);
+    let (mfa, ykman) = in_one_step(30, || {
+        let ykman = ykman_second();
+        (
+            mfa_code(&sandbox, &["--reader", "PCD 00 01", "code", AWS_ID]),
+            ykman,
+        )
+    });
+    assert_eq!(mfa, ykman);
+
+    let output = sandbox
+        .mfa_without_tty()
+        .args(["--serial", "5", "code"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr_of(&output).contains("no YubiKey with serial 5"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+#[test]
+fn an_empty_reader_is_named() {
+    // Holding the card keeps the second reader empty (the two-key test fills it).
+    let slot = insert_card(CardConfig::default());
+    let empty = slot.empty_reader().to_owned();
+    let output = Sandbox::new()
+        .mfa_without_tty()
+        .args(["--reader", &empty, "code"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains(&format!("mfa: no card in the reader `{empty}`")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("  hint: insert the YubiKey"), "{stderr}");
+
+    let output = Sandbox::new()
+        .mfa_without_tty()
+        .args(["--reader", "Nano", "accounts"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("mfa: no reader matches `Nano`"), "{stderr}");
+    assert!(stderr.contains("Virtual PCD 00 00"), "{stderr}");
+}
+
+#[test]
+fn pcscd_not_running_says_how_to_start_it() {
+    for args in [&["code"][..], &["accounts"], &["devices", "--json"]] {
+        let output = Sandbox::new()
+            .mfa_without_tty()
+            .env("PCSCLITE_CSOCK_NAME", "/tmp/nonexistent.comm")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        let stderr = stderr_of(&output);
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 2, "{stderr}");
+        assert!(
+            lines[0].starts_with("mfa: pcscd is not running"),
+            "{stderr}"
+        );
+        assert!(
+            lines[1].starts_with("  hint: start it with `systemctl start pcscd`"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_key_pulled_out_during_a_touch_is_reported_as_removed() {
+    let mut slot = insert_card(CardConfig::default());
+    let sandbox = Sandbox::new();
+    ykman_add(
+        &slot,
+        &["-t", "-i", "Amazon Web Services"],
+        "alice@123456789012",
+        SEED_SHA1,
+    );
+    slot.card()
+        .set_touch(TouchMode::Delay(Duration::from_secs(2)));
+    let mut child = sandbox
+        .mfa_std_without_tty()
+        .args(["code", AWS_ID])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut notice = String::new();
+    stderr.read_line(&mut notice).unwrap();
+    assert!(notice.contains("Touch your YubiKey"), "{notice}");
+    slot.remove();
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{rest}");
+    let lines: Vec<&str> = rest.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "mfa: the YubiKey in `{}` was removed during the operation",
+                slot.reader()
+            ),
+            "  hint: plug it back in and run the command again".to_owned(),
+        ]
+    );
+}
+
+#[test]
+fn a_key_held_by_another_program_is_reported_busy() {
+    let slot = insert_card(CardConfig::default());
+    ykman_add(
+        &slot,
+        &["-i", "Amazon Web Services"],
+        "alice@123456789012",
+        SEED_SHA1,
+    );
+    // Another program holds the card exclusively.
+    let context = pcsc::Context::establish(pcsc::Scope::User).unwrap();
+    let reader = std::ffi::CString::new(slot.reader()).unwrap();
+    let _held = context
+        .connect(&reader, pcsc::ShareMode::Exclusive, pcsc::Protocols::ANY)
+        .unwrap();
+    let output = Sandbox::new()
+        .mfa_without_tty()
+        .args(["code", AWS_ID])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let stderr = stderr_of(&output);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert_eq!(
+        lines[0],
+        format!(
+            "mfa: the YubiKey in `{}` is in use by another program",
+            slot.reader()
+        )
+    );
+    assert!(lines[1].contains("gpgconf --kill scdaemon"), "{stderr}");
+}
