@@ -12,6 +12,7 @@
 pub mod cache;
 pub mod chain;
 pub mod credentials;
+pub mod flow;
 pub mod ini;
 pub mod profile;
 pub mod sts;

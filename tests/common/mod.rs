@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 pub use mfa_vcard::{CardConfig, RunningCard, TouchMode};
 
+pub mod aws;
 pub mod yubikey;
 
 /// What the bench provides, from the variables `scripts/test` / `scripts/testbench env` export.

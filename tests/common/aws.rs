@@ -1,0 +1,113 @@
+//! An AWS world for the credential tests: a sandboxed HOME with `~/.aws` files for alice, and an
+//! in-process STS double that knows her keys and her MFA device's seed.
+
+use std::collections::BTreeMap;
+
+use mfa_sts::{Config, Mfa, Role, StsDouble, User};
+
+use super::Sandbox;
+use super::yubikey::{ARN, AWS_ID, SEED_SHA1, now};
+
+pub const ACCESS_KEY: &str = "AKIAALICE00000000001";
+pub const SECRET_KEY: &str = "alice-long-term-secret";
+pub const ADMIN_ROLE: &str = "arn:aws:iam::123456789012:role/Admin";
+pub const LONG_ROLE: &str = "arn:aws:iam::123456789012:role/LongAdmin";
+
+/// The sandbox, the STS double, and alice's profiles:
+/// `[default]` (keys + mfa_serial), `[profile admin]` (role via default),
+/// `[profile long]` (role with duration_seconds = 7200).
+pub struct World {
+    pub sandbox: Sandbox,
+    pub sts: StsDouble,
+}
+
+impl World {
+    pub fn new() -> World {
+        World::with_config("")
+    }
+
+    /// Alice's world with `extra` appended to `~/.aws/config`.
+    pub fn with_config(extra: &str) -> World {
+        let sts = StsDouble::start(Config {
+            users: vec![User {
+                name: "alice".into(),
+                account: "123456789012".into(),
+                access_key_id: ACCESS_KEY.into(),
+                secret_access_key: SECRET_KEY.into(),
+                mfa: Some(Mfa {
+                    serial: ARN.into(),
+                    seed_base32: SEED_SHA1.into(),
+                }),
+            }],
+            roles: vec![
+                Role {
+                    arn: ADMIN_ROLE.into(),
+                    require_mfa: true,
+                    external_id: None,
+                    max_duration: 3600,
+                },
+                Role {
+                    arn: LONG_ROLE.into(),
+                    require_mfa: true,
+                    external_id: None,
+                    max_duration: 43200,
+                },
+            ],
+            clock_offset_secs: 0,
+        })
+        .unwrap();
+        let sandbox = Sandbox::new();
+        std::fs::write(
+            sandbox.path(".aws/credentials"),
+            format!(
+                "[default]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"
+            ),
+        )
+        .unwrap();
+        sandbox.write_config(&format!(
+            "[default]\nregion = eu-west-1\nmfa_serial = {ARN}\n\n\
+             [profile admin]\nrole_arn = {ADMIN_ROLE}\nsource_profile = default\n\n\
+             [profile long]\nrole_arn = {LONG_ROLE}\nsource_profile = default\n\
+             duration_seconds = 7200\n\n{extra}"
+        ));
+        World { sandbox, sts }
+    }
+
+    /// `mfa` without a terminal, pointed at the STS double, and with no PC/SC (so `auto` finds
+    /// no YubiKey and never touches a virtual card another test inserted).
+    pub fn mfa(&self) -> assert_cmd::Command {
+        assert_cmd::Command::from_std(self.mfa_std())
+    }
+
+    /// The same as a std command (for spawning several at once).
+    pub fn mfa_std(&self) -> std::process::Command {
+        let mut cmd = self.mfa_std_with_card();
+        cmd.env("PCSCLITE_CSOCK_NAME", "/nonexistent/pcscd.comm");
+        cmd
+    }
+
+    /// `mfa` pointed at the STS double, with the real PC/SC stack (for tests holding a card).
+    pub fn mfa_std_with_card(&self) -> std::process::Command {
+        let mut cmd = self.sandbox.mfa_std_without_tty();
+        cmd.env("AWS_ENDPOINT_URL_STS", self.sts.url());
+        cmd
+    }
+
+    /// The code alice's device shows now.
+    pub fn code_now(&self) -> String {
+        StsDouble::totp(SEED_SHA1, now())
+    }
+}
+
+/// The OATH account name of alice's device on a YubiKey.
+pub const OATH_ACCOUNT: &str = AWS_ID;
+
+/// The `AWS_*` and `MFA_*` variables in the output of `env`.
+pub fn aws_vars(stdout: &[u8]) -> BTreeMap<String, String> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .filter(|(k, _)| k.starts_with("AWS_") || k.starts_with("MFA_"))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}

@@ -1,0 +1,147 @@
+//! Touch-to-run: `mfa yubi CMD` with the code read from the virtual YubiKey through pcscd, spent
+//! on the local STS double; one touch serves many commands, also when they start together.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::aws::{OATH_ACCOUNT, World, aws_vars};
+use common::yubikey::{SEED_SHA1, ykman_add};
+use common::{CardConfig, TouchMode, insert_card};
+
+fn yubi(world: &World, args: &[&str]) -> std::process::Output {
+    let mut cmd = world.mfa_std_with_card();
+    cmd.arg("yubi").args(args);
+    cmd.output().unwrap()
+}
+
+#[test]
+fn yubi_runs_the_command_with_a_code_from_the_key() {
+    let world = World::new();
+    let slot = insert_card(CardConfig::default());
+    ykman_add(&slot, &[], OATH_ACCOUNT, SEED_SHA1);
+    let before = slot.card().apdu_count();
+    let out = yubi(&world, &["env"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(aws_vars(&out.stdout)["AWS_ACCESS_KEY_ID"].starts_with("ASIA"));
+    assert_eq!(world.sts.mfa_calls(), 1);
+    assert!(slot.card().apdu_count() > before);
+
+    // Second run: from the cache, the key is not even asked.
+    let asked = slot.card().apdu_count();
+    let out = yubi(&world, &["true"]);
+    assert!(out.status.success());
+    assert_eq!(
+        slot.card().apdu_count(),
+        asked,
+        "the cached run talked to the key"
+    );
+    assert_eq!(world.sts.mfa_calls(), 1);
+}
+
+#[test]
+fn a_touch_account_asks_for_the_touch_on_stderr_once() {
+    let world = World::new();
+    let slot = insert_card(CardConfig {
+        touch: TouchMode::Delay(Duration::from_millis(600)),
+        ..CardConfig::default()
+    });
+    ykman_add(&slot, &["--touch"], OATH_ACCOUNT, SEED_SHA1);
+    // Options before CMD are mfa's (`mfa yubi [-p P] CMD`); everything from CMD on is CMD's.
+    let out = yubi(&world, &["-p", "admin", "sh", "-c", "echo ran"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ran\n");
+    assert!(stderr.contains("Touch your YubiKey"), "{stderr}");
+    assert_eq!(slot.card().touch_count(), 1);
+    assert_eq!(world.sts.mfa_calls(), 1);
+}
+
+#[test]
+fn a_denied_touch_fails_clearly_and_spends_nothing() {
+    let world = World::new();
+    let slot = insert_card(CardConfig {
+        touch: TouchMode::Deny,
+        ..CardConfig::default()
+    });
+    ykman_add(&slot, &["--touch"], OATH_ACCOUNT, SEED_SHA1);
+    let out = yubi(&world, &["true"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("touch"), "{stderr}");
+    assert_eq!(world.sts.calls().len(), 0);
+}
+
+/// Eight commands started together on an empty cache: one touch, one MFA call at the server.
+#[test]
+fn eight_parallel_runs_cost_one_touch_and_one_code() {
+    let world = World::new();
+    let slot = insert_card(CardConfig {
+        touch: TouchMode::Delay(Duration::from_millis(300)),
+        ..CardConfig::default()
+    });
+    ykman_add(&slot, &["--touch"], OATH_ACCOUNT, SEED_SHA1);
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            let mut cmd = world.mfa_std_with_card();
+            cmd.args(["yubi", "sh", "-c", "echo $AWS_ACCESS_KEY_ID"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    let mut keys = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        keys.push(String::from_utf8_lossy(&out.stdout).trim().to_owned());
+    }
+    assert_eq!(world.sts.mfa_calls(), 1, "{:?}", world.sts.calls());
+    assert_eq!(slot.card().touch_count(), 1);
+    assert!(
+        keys.iter().all(|k| k == &keys[0] && k.starts_with("ASIA")),
+        "{keys:?}"
+    );
+}
+
+/// Another client spent this step's code, which this machine's records cannot know: STS refuses
+/// the key's code as invalid, and the key is asked once more for the next step's code.
+#[test]
+fn a_refused_key_code_is_retried_once_with_the_next_steps_code() {
+    let world = World::new();
+    let slot = insert_card(CardConfig::default());
+    ykman_add(&slot, &[], OATH_ACCOUNT, SEED_SHA1);
+    // Both runs must fall in one 30 s step: start early in one.
+    let into_step = common::yubikey::now() % 30;
+    if into_step > 20 {
+        std::thread::sleep(Duration::from_secs(31 - into_step));
+    }
+    world
+        .mfa()
+        .args(["--no-cache", "exec", "--", "true"])
+        .env("MFA_CODE", world.code_now())
+        .env("MFA_CACHE_DIR", world.sandbox.path("elsewhere"))
+        .assert()
+        .success();
+    let out = yubi(&world, &["-v", "true"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("retrying once with the next step's code"),
+        "{stderr}"
+    );
+    let calls = world.sts.calls();
+    let errors: Vec<_> = calls.iter().map(|c| c.error.as_deref()).collect();
+    assert_eq!(errors, [None, Some("AccessDenied"), None], "{calls:?}");
+}
