@@ -201,6 +201,9 @@ bench_vcard_up() {
     --control "$BENCH_DIR/vyubikey.sock" "$@"
   bench_wait 10 "card" bench_card_present "$BENCH_READER" ||
     die "pcscd does not see the virtual YubiKey in \"$BENCH_READER\"" "see $BENCH_DIR/logs/vyubikey.log"
+  # pcscd may report the card before a client can connect to it: wait until it answers.
+  bench_wait 10 "card ready" bench_card_answers "$BENCH_READER" ||
+    die "the virtual YubiKey in \"$BENCH_READER\" does not answer" "see $BENCH_DIR/logs/vyubikey.log"
   say "inserted the virtual YubiKey in \"$BENCH_READER\" (pid $(bench_started vyubikey))"
 }
 
@@ -214,6 +217,10 @@ bench_vcard_down() {
 
 bench_card_present() {
   timeout 5 pcsc_scan -c 2>/dev/null | grep -A2 -F "$1" | grep -q 'Card inserted'
+}
+
+bench_card_answers() {
+  HOME=$BENCH_DIR ykman -r "$1" info </dev/null >/dev/null 2>&1
 }
 
 bench_card_absent() {
