@@ -2,6 +2,7 @@
 //! and the mapping of failures to the two-line message and exit status of SPEC §6 ([`failure`]).
 
 pub mod advice;
+pub mod advice_aws;
 pub mod args;
 pub mod child;
 pub mod commands;
@@ -59,6 +60,28 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Devices { output } => {
             commands::devices::run_from_process(output.json, &cli.global)
         }
+        Command::Cache(command) => commands::cache::run_from_process(&command, &cli.global),
+        Command::Doctor { output } => commands::doctor::run_from_process(output.json, &cli.global),
+        Command::Yubi { command } => commands::exec::run_from_process(
+            &commands::exec::ExecRequest {
+                command: &command,
+                duration: None,
+                force: false,
+                server: false,
+                yubikey: true,
+            },
+            &cli.global,
+        ),
+        Command::Exec(exec) => commands::exec::run_from_process(
+            &commands::exec::ExecRequest {
+                command: &exec.command,
+                duration: exec.duration,
+                force: exec.force,
+                server: exec.server,
+                yubikey: false,
+            },
+            &cli.global,
+        ),
         other => Err(Failure::not_implemented(command_name(&other))),
     }
 }

@@ -217,6 +217,25 @@ impl<'k, C: Connector> YubikeySource<'k, C> {
         })
     }
 
+    /// The accounts on the key from LIST alone (ids and types; no code is calculated, so no
+    /// touch is asked for), unlocking it first when a password is set (`mfa doctor`).
+    pub fn list_accounts(
+        &mut self,
+        terminal: &mut dyn Terminal,
+    ) -> Result<(Device, Vec<Credential>), YubikeyError> {
+        let device = self.device(terminal)?;
+        let credentials = unlock::Credentials {
+            password: self.options.password.as_ref(),
+            keystore: self.keystore,
+            device: &device,
+        };
+        let accounts = on_card(&mut self.connector, &device, |transport| {
+            let (mut session, _) = unlock::open(transport, &credentials, terminal)?;
+            Ok(session.list()?)
+        })?;
+        Ok((device, accounts))
+    }
+
     /// Deletes the key remembered for this YubiKey's OATH password (SELECT only).
     pub fn forget_password(
         &mut self,

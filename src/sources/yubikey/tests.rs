@@ -418,6 +418,40 @@ fn a_typed_password_is_asked_once_and_can_be_remembered_and_forgotten() {
 }
 
 #[test]
+fn listing_accounts_calculates_nothing() {
+    let mut connector = VirtualConnector::with_card(CardConfig::default());
+    connector.add(0, &aws(), true);
+    connector.add(0, &hotp("counter"), false);
+    let store = MemoryStore::default();
+    let mut source = YubikeySource::new(connector, &store, options());
+    let (device, accounts) = source
+        .list_accounts(&mut ScriptedTerminal::headless())
+        .unwrap();
+    assert_eq!(device.reader, "Virtual PCD 00 00");
+    let ids: Vec<String> = accounts.iter().map(|c| c.id.to_string()).collect();
+    assert_eq!(ids, [AWS, "Counter:counter"]);
+    assert_eq!(source.connector().log, [ins::SELECT, ins::LIST]);
+
+    let mut source = YubikeySource::new(locked_card("hunter2"), &store, with_password("hunter2"));
+    let (_, accounts) = source
+        .list_accounts(&mut ScriptedTerminal::headless())
+        .unwrap();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(
+        source.connector().log,
+        [ins::SELECT, ins::VALIDATE, ins::LIST]
+    );
+    let mut source = YubikeySource::new(locked_card("hunter2"), &store, options());
+    let error = source
+        .list_accounts(&mut ScriptedTerminal::headless())
+        .unwrap_err();
+    assert!(
+        matches!(error, YubikeyError::Oath(OathError::PasswordRequired)),
+        "{error:?}"
+    );
+}
+
+#[test]
 fn a_remembered_password_that_stopped_working_is_forgotten_then_asked() {
     let store = MemoryStore::default();
     let mut connector = locked_card("new");
