@@ -276,3 +276,17 @@ fn unknown_profile_and_missing_serial_are_configuration_errors() {
         .code(2)
         .stderr(predicate::str::contains("no mfa_serial"));
 }
+
+/// Regression: the prompt read its one line of stdin through std's buffer, which swallowed what
+/// followed — input meant for the command.
+#[test]
+fn the_code_line_is_taken_from_stdin_and_the_rest_is_left_for_the_command() {
+    let world = World::new();
+    world
+        .mfa()
+        .args(["exec", "--", "cat"])
+        .write_stdin(format!("{}\nfor the command\nand more\n", world.code_now()))
+        .assert()
+        .success()
+        .stdout("for the command\nand more\n");
+}

@@ -112,6 +112,22 @@ fn command_name(command: &args::Command) -> &'static str {
     }
 }
 
+/// `value` as pretty JSON with a final newline, for the `--json` of listing commands. `what`
+/// names it in the (unexpected) error.
+pub(crate) fn json_text<T: serde::Serialize + ?Sized>(
+    value: &T,
+    what: &str,
+) -> Result<String, Failure> {
+    let mut text = serde_json::to_string_pretty(value).map_err(|error| {
+        Failure::runtime(
+            format!("cannot write the {what} as JSON: {error}"),
+            "report this bug",
+        )
+    })?;
+    text.push('\n');
+    Ok(text)
+}
+
 /// Writes `text` to `out`, treating a closed pipe (`mfa … | head`) as success.
 pub(crate) fn write_out(out: &mut dyn Write, text: &[u8]) -> Result<(), Failure> {
     match out.write_all(text).and_then(|()| out.flush()) {

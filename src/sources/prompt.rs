@@ -47,11 +47,19 @@ impl fmt::Debug for PromptInputs {
 impl PromptInputs {
     /// The process's own: stdin when it is not a terminal, and `MFA_CODE` when set and not
     /// empty. For the cli layer, which calls it once.
+    ///
+    /// stdin is read through its own descriptor with a one-byte buffer, so exactly one line is
+    /// consumed: the rest stays for the command `mfa exec` runs next (std's stdin would buffer
+    /// ahead and lose it at `exec`).
     pub fn from_process() -> Self {
-        let stdin = io::stdin();
-        let piped = !stdin.is_terminal();
+        let piped = !io::stdin().is_terminal();
+        let unbuffered = || {
+            let fd = rustix::stdio::stdin().try_clone_to_owned().ok()?;
+            let reader = io::BufReader::with_capacity(1, std::fs::File::from(fd));
+            Some(Box::new(reader) as Box<dyn BufRead>)
+        };
         PromptInputs {
-            stdin: piped.then(|| Box::new(io::BufReader::new(stdin)) as Box<dyn BufRead>),
+            stdin: piped.then(unbuffered).flatten(),
             env_code: std::env::var("MFA_CODE")
                 .ok()
                 .filter(|v| !v.is_empty())

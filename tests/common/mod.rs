@@ -223,21 +223,9 @@ impl Sandbox {
 
     /// `mfa` with this sandbox's environment.
     pub fn mfa(&self) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::cargo_bin("mfa").unwrap();
-        for (key, _) in std::env::vars_os() {
-            let key = key.to_string_lossy();
-            if key.starts_with("AWS_") || key.starts_with("MFA_") {
-                cmd.env_remove(key.as_ref());
-            }
-        }
-        cmd.env("HOME", self.home.path())
-            .env("XDG_CACHE_HOME", self.home.path().join(".cache"))
-            .env("XDG_DATA_HOME", self.home.path().join(".local/share"))
-            .env("XDG_CONFIG_HOME", self.home.path().join(".config"))
-            .env("MFA_CACHE_DIR", self.home.path().join(".cache/mfa"))
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("NO_COLOR", "1");
-        cmd
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mfa"));
+        self.apply_env(&mut cmd);
+        assert_cmd::Command::from_std(cmd)
     }
 
     /// Path of a file in the sandbox's home.

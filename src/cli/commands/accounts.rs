@@ -138,14 +138,7 @@ fn json(accounts: &[Credential]) -> Result<String, Failure> {
             touch: c.touch,
         })
         .collect();
-    let mut text = serde_json::to_string_pretty(&rows).map_err(|error| {
-        Failure::runtime(
-            format!("cannot write the accounts as JSON: {error}"),
-            "report this bug",
-        )
-    })?;
-    text.push('\n');
-    Ok(text)
+    crate::cli::json_text(&rows, "accounts")
 }
 
 fn human(accounts: &[Credential]) -> String {

@@ -203,14 +203,7 @@ fn list(json: bool, mut io: CacheIo<'_>) -> Result<Exit, Failure> {
         explain(&mut io, &entry.to_string());
     }
     let text = if json {
-        let mut text = serde_json::to_string_pretty(&rows).map_err(|e| {
-            Failure::runtime(
-                format!("cannot write the cached sessions as JSON: {e}"),
-                "report this bug",
-            )
-        })?;
-        text.push('\n');
-        text
+        crate::cli::json_text(&rows, "cached sessions")?
     } else if rows.is_empty() {
         String::new()
     } else {

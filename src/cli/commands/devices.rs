@@ -58,14 +58,7 @@ pub fn run<C: Connector>(
         terminal.notice("No smart card reader found: plug in your YubiKey.");
     }
     let text = if json {
-        let mut text = serde_json::to_string_pretty(&rows).map_err(|error| {
-            Failure::runtime(
-                format!("cannot write the devices as JSON: {error}"),
-                "report this bug",
-            )
-        })?;
-        text.push('\n');
-        text
+        crate::cli::json_text(&rows, "devices")?
     } else if rows.is_empty() {
         String::new()
     } else {

@@ -258,14 +258,7 @@ fn exit(report: &Report) -> Exit {
 /// The report as a table of `STATUS  CHECK  DETAIL`, each problem followed by its fix, or JSON.
 pub fn print(report: &Report, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
     let text = if json {
-        let mut text = serde_json::to_string_pretty(report).map_err(|e| {
-            Failure::runtime(
-                format!("cannot write the report as JSON: {e}"),
-                "report this bug",
-            )
-        })?;
-        text.push('\n');
-        text
+        crate::cli::json_text(report, "report")?
     } else {
         human(report)
     };

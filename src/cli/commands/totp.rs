@@ -132,14 +132,7 @@ fn list(json: bool, mut io: TotpIo<'_>) -> Result<Exit, Failure> {
     let rows = io.store.list().map_err(store_failure)?;
     let text = if json {
         let values: Vec<serde_json::Value> = rows.iter().map(json_row).collect();
-        let mut text = serde_json::to_string_pretty(&values).map_err(|e| {
-            Failure::runtime(
-                format!("cannot format the list as JSON: {e}"),
-                "report this as a bug",
-            )
-        })?;
-        text.push('\n');
-        text
+        crate::cli::json_text(&values, "list")?
     } else {
         table(&rows)
     };
