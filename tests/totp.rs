@@ -250,3 +250,34 @@ fn the_keyring_store_on_request() {
     assert!(stderr_of(out.get_output()).contains("OS keyring"));
     assert!(listed(&sandbox, &[&entry.name]).is_empty());
 }
+
+/// `mfa code` without a query gives the profile's code from the source the profile chose.
+#[test]
+fn mfa_code_uses_the_profiles_software_secret() {
+    let sandbox = Sandbox::new();
+    sandbox.write_config(
+        "[default]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\nmfa_source = totp\n",
+    );
+    sandbox
+        .mfa()
+        .args(["totp", "add"])
+        .write_stdin("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n")
+        .assert()
+        .success();
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    loop {
+        let before = now() / 30;
+        let out = sandbox.mfa().arg("code").assert().success();
+        let expected = mfa_sts::StsDouble::totp("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", now());
+        if before != now() / 30 {
+            continue; // a step boundary passed: compare again
+        }
+        assert_eq!(String::from_utf8_lossy(&out.get_output().stdout), format!("{expected}\n"));
+        break;
+    }
+}

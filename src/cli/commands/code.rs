@@ -11,18 +11,18 @@
 //! Touch accounts show "Touch your YubiKey…" on the terminal. The code is calculated for this
 //! moment's step; `-v` tells the account and how long the code stays valid.
 //!
-//! The seam for the other sources: today the code always comes from the YubiKey. When the
-//! profile's source plan (`sources::auto`) is wired into the cli, the no-QUERY form should
-//! build that plan and call `CodeSource::code` when it does not start with the YubiKey.
+//! Without QUERY, a non-YubiKey source chosen by `--source`/`MFA_SOURCE` or the profile's
+//! `mfa_source` (a software secret, `mfa_process`, the prompt) gives the profile's code instead.
 
 use std::io::Write;
 
 use zeroize::Zeroizing;
 
 use super::yubikey::{self as shared, ProfileDevice, ProfileUse};
-use crate::cli::args::GlobalArgs;
+use crate::cli::args::{GlobalArgs, SourceKind as SourceArg};
 use crate::cli::{Exit, Failure, advice, interrupt, write_out};
 use crate::keystore::OsKeyring;
+use crate::sources::CodeRequest;
 use crate::sources::yubikey::{AccountSelector, Connector, PcscConnector, YubikeySource};
 use crate::terminal::{SystemTerminal, Terminal};
 
@@ -36,6 +36,11 @@ pub fn run_from_process(query: Option<&str>, global: &GlobalArgs) -> Result<Exit
     } else {
         ProfileUse::Account
     };
+    if query.is_none()
+        && let Some(exit) = from_other_source(global, &files, &mut terminal)?
+    {
+        return Ok(exit);
+    }
     let profile = shared::profile_device(&files, &global.profile, usage, &mut terminal)?;
     let options = shared::options(global, &global.profile, &profile)?;
     let keyring = OsKeyring;
@@ -49,6 +54,49 @@ pub fn run_from_process(query: Option<&str>, global: &GlobalArgs) -> Result<Exit
         &mut terminal,
         &mut std::io::stdout().lock(),
     )
+}
+
+/// Without QUERY, a source other than the YubiKey chosen by `--source`/`MFA_SOURCE` or the
+/// profile's `mfa_source` (totp, process, prompt) gives the code for the profile's `mfa_serial`.
+/// `None` when the YubiKey (or `auto`, which starts with it) is the choice.
+fn from_other_source(
+    global: &GlobalArgs,
+    files: &crate::aws::profile::SharedFiles,
+    terminal: &mut dyn Terminal,
+) -> Result<Option<Exit>, Failure> {
+    // Long-term keys are not needed for a code: resolve as if the environment had them.
+    let Ok(profile) = crate::aws::chain::resolve(files, &global.profile, true) else {
+        return Ok(None);
+    };
+    let chosen = match (global.source, profile.mfa_source.as_deref()) {
+        (Some(flag), _) => !matches!(flag, SourceArg::Auto | SourceArg::Yubikey),
+        (None, Some(setting)) => !matches!(setting.trim(), "" | "auto" | "yubikey"),
+        (None, None) => false,
+    };
+    if !chosen {
+        return Ok(None);
+    }
+    let Some(mfa_serial) = profile.mfa_serial.as_deref() else {
+        return Err(Failure::usage(
+            format!("profile `{}` has no mfa_serial", profile.name),
+            "set mfa_serial on the profile, or name an OATH account: mfa code QUERY",
+        ));
+    };
+    let mut source = super::session::code_source(global, None, &profile)?;
+    let request = CodeRequest {
+        mfa_serial,
+        oath_account: profile.mfa_oath_account.as_deref(),
+        unix_time: shared::unix_now()?,
+    };
+    let code = source
+        .code(&request, terminal)
+        .map_err(|e| advice::source(&e))?;
+    let mut line = Zeroizing::new(String::with_capacity(code.expose().len() + 1));
+    line.push_str(code.expose());
+    line.push('\n');
+    write_out(&mut std::io::stdout().lock(), line.as_bytes())?;
+    terminal.explain(1, &format!("code from the {}", code.source));
+    Ok(Some(Exit::Success))
 }
 
 /// Prints the code of the account `query` (else `profile`) names, for `unix_time`.
