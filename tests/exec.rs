@@ -290,3 +290,24 @@ fn the_code_line_is_taken_from_stdin_and_the_rest_is_left_for_the_command() {
         .success()
         .stdout("for the command\nand more\n");
 }
+
+/// `--duration` sets the session's lifetime at STS; a 15-minute session is cached, and its
+/// expiry reaches the child.
+#[test]
+fn a_short_duration_reaches_sts_and_the_child() {
+    let world = World::new();
+    let out = world
+        .mfa()
+        .args(["exec", "--duration", "15m", "--", "env"])
+        .env("MFA_CODE", world.code_now())
+        .assert()
+        .success();
+    assert_eq!(world.sts.calls()[0].duration, Some(900));
+    let expiration = aws_vars(&out.get_output().stdout)["AWS_CREDENTIAL_EXPIRATION"].clone();
+    let expires = mfa::aws::credentials::rfc3339::parse(&expiration).unwrap();
+    let now = common::yubikey::now();
+    assert!(expires > now + 800 && expires <= now + 900, "{expiration}");
+    // Still fresh (more than 5 minutes left): the next run is served from the cache.
+    world.mfa().args(["exec", "--", "true"]).assert().success();
+    assert_eq!(world.sts.mfa_calls(), 1);
+}
