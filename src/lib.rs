@@ -15,6 +15,7 @@
 //! questions go to `/dev/tty` or stderr, never stdout.
 
 pub mod aws;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod keystore;
 pub mod oath;

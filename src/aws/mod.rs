@@ -12,7 +12,9 @@
 pub mod cache;
 pub mod chain;
 pub mod credentials;
+#[cfg(feature = "sts")]
 pub mod flow;
 pub mod ini;
 pub mod profile;
+#[cfg(feature = "sts")]
 pub mod sts;
