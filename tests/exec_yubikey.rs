@@ -145,3 +145,59 @@ fn a_refused_key_code_is_retried_once_with_the_next_steps_code() {
     let errors: Vec<_> = calls.iter().map(|c| c.error.as_deref()).collect();
     assert_eq!(errors, [None, Some("AccessDenied"), None], "{calls:?}");
 }
+
+/// Sends SIGINT to `pid`.
+fn interrupt(pid: u32) {
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+}
+
+/// Ctrl-C while `mfa yubi` waits for a touch: exit 130 with the two-line message, nothing spent.
+#[test]
+fn ctrl_c_during_the_touch_exits_130_and_spends_nothing() {
+    use std::io::{BufRead, BufReader};
+    let world = World::new();
+    let slot = insert_card(CardConfig::default());
+    ykman_add(&slot, &["--touch"], OATH_ACCOUNT, SEED_SHA1);
+    slot.card()
+        .set_touch(TouchMode::Delay(Duration::from_secs(3)));
+    let mut child = world
+        .mfa_std_with_card()
+        .args(["yubi", "true"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let notice = stderr.next().unwrap().unwrap();
+    assert!(notice.contains("Touch your YubiKey"), "{notice}");
+    interrupt(child.id());
+    let status = child.wait().unwrap();
+    let rest: Vec<String> = stderr.map(Result::unwrap).collect();
+    assert_eq!(status.code(), Some(130), "{rest:?}");
+    assert_eq!(rest[0], "mfa: interrupted");
+    assert_eq!(world.sts.calls().len(), 0);
+}
+
+/// After `exec` the command is the process: SIGINT reaches its own handler, and its exit status
+/// is what the caller sees.
+#[test]
+fn signals_reach_the_command_after_exec() {
+    use std::io::{BufRead, BufReader};
+    let world = World::new();
+    let mut child = world
+        .mfa_std()
+        .args(["exec", "--", "sh", "-c"])
+        .arg("trap 'exit 42' INT; echo ready; while :; do sleep 0.1; done")
+        .env("MFA_CODE", world.code_now())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(stdout.next().unwrap().unwrap(), "ready");
+    interrupt(child.id());
+    assert_eq!(child.wait().unwrap().code(), Some(42));
+}

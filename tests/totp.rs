@@ -277,7 +277,10 @@ fn mfa_code_uses_the_profiles_software_secret() {
         if before != now() / 30 {
             continue; // a step boundary passed: compare again
         }
-        assert_eq!(String::from_utf8_lossy(&out.get_output().stdout), format!("{expected}\n"));
+        assert_eq!(
+            String::from_utf8_lossy(&out.get_output().stdout),
+            format!("{expected}\n")
+        );
         break;
     }
 }
