@@ -9,6 +9,7 @@ use crate::aws::flow::{Call, FlowError};
 use crate::aws::sts::StsError;
 use crate::cli::Failure;
 use crate::cli::advice;
+use crate::keystore::KeystoreError;
 use crate::sources::SourceKind;
 use crate::sources::auto::PlanError;
 
@@ -129,12 +130,42 @@ pub fn credentials(error: &CredentialsError) -> Failure {
     Failure::usage(error.to_string(), fix)
 }
 
-/// A cache that cannot be used.
+/// A cache that cannot be used: what is wrong with the directory or keyring, and the way out.
 pub fn cache(error: &CacheError) -> Failure {
-    Failure::runtime(
-        format!("the session cache cannot be used: {error}"),
-        "fix MFA_CACHE_DIR (a directory of yours, mode 0700), or run with --no-cache",
-    )
+    let elsewhere = "or point MFA_CACHE_DIR at a directory of your own";
+    match error {
+        CacheError::DirForeignOwner { path, .. } => Failure::runtime(
+            error.to_string(),
+            format!(
+                "take it back (`chown -R \"$USER\" {}`), {elsewhere}",
+                path.display()
+            ),
+        ),
+        CacheError::DirTooOpen { path, stranger, .. } => Failure::runtime(
+            error.to_string(),
+            format!(
+                "move `{stranger}` out of {} and run `chmod 700` on it, {elsewhere}",
+                path.display()
+            ),
+        ),
+        CacheError::NoLocation => Failure::usage(
+            error.to_string(),
+            "set MFA_CACHE_DIR to a directory for the session cache",
+        ),
+        CacheError::Keyring(KeystoreError::Unsupported) => Failure::runtime(
+            error.to_string(),
+            "use the file cache: set mfa_cache = file in the profile",
+        ),
+        CacheError::Keyring(_) => Failure::runtime(
+            error.to_string(),
+            "check that the user keyring works (`keyctl show @u`), or set mfa_cache = file in \
+             the profile",
+        ),
+        _ => Failure::runtime(
+            error.to_string(),
+            format!("check the directory's owner and permissions, {elsewhere}"),
+        ),
+    }
 }
 
 /// `--source` / `mfa_source` that cannot be honoured.

@@ -24,7 +24,7 @@ use super::yubikey as shared;
 use crate::aws::cache::{CacheDir, CacheError, Ignored, SessionCache, Summary, default_location};
 use crate::aws::credentials::rfc3339;
 use crate::cli::args::{CacheCommand, GlobalArgs};
-use crate::cli::{Exit, Failure, write_out};
+use crate::cli::{Exit, Failure, advice_aws, write_out};
 use crate::keystore::{KeystoreError, OsKeyring, SecretStore};
 
 /// What the handlers need.
@@ -47,8 +47,8 @@ pub struct CacheIo<'a> {
 
 /// Runs `command` with the process's environment, clock, keyring, stdout and stderr.
 pub fn run_from_process(command: &CacheCommand, global: &GlobalArgs) -> Result<Exit, Failure> {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-    let home = var("HOME").map(PathBuf::from).or_else(std::env::home_dir);
+    let var = shared::var;
+    let home = shared::home();
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();
     run(
@@ -132,7 +132,7 @@ struct Caches {
 fn caches(io: &mut CacheIo<'_>) -> Result<Caches, Failure> {
     let file = match io.dir.clone() {
         Some(path) if path.exists() => {
-            let dir = CacheDir::open(&path).map_err(|e| cache_failure(&e))?;
+            let dir = CacheDir::open(&path).map_err(|e| advice_aws::cache(&e))?;
             if let Some(mode) = dir.repaired_from() {
                 explain(
                     io,
@@ -168,7 +168,7 @@ fn list(json: bool, mut io: CacheIo<'_>) -> Result<Exit, Failure> {
     let mut rows = Vec::new();
     let mut ignored: Vec<Ignored> = Vec::new();
     if let Some((cache, _)) = &caches.file {
-        let listing = cache.list(io.now).map_err(|e| cache_failure(&e))?;
+        let listing = cache.list(io.now).map_err(|e| advice_aws::cache(&e))?;
         rows.extend(
             listing
                 .entries
@@ -221,7 +221,7 @@ fn clear(mut io: CacheIo<'_>) -> Result<Exit, Failure> {
     let mut places = Vec::new();
     let mut total = 0;
     if let Some((cache, path)) = &caches.file {
-        let removed = cache.clear().map_err(|e| cache_failure(&e))?;
+        let removed = cache.clear().map_err(|e| advice_aws::cache(&e))?;
         total += removed;
         places.push(format!("{removed} from {}", path.display()));
     }
@@ -312,44 +312,6 @@ fn table(rows: &[Row], now: u64) -> String {
         ]);
     }
     shared::table(&table)
-}
-
-/// A cache that cannot be used, as the two lines of SPEC §6.
-pub fn cache_failure(error: &CacheError) -> Failure {
-    let elsewhere = "or point MFA_CACHE_DIR at a directory of your own";
-    match error {
-        CacheError::DirForeignOwner { path, .. } => Failure::runtime(
-            error.to_string(),
-            format!(
-                "take it back (`chown -R \"$USER\" {}`), {elsewhere}",
-                path.display()
-            ),
-        ),
-        CacheError::DirTooOpen { path, stranger, .. } => Failure::runtime(
-            error.to_string(),
-            format!(
-                "move `{stranger}` out of {} and run `chmod 700` on it, {elsewhere}",
-                path.display()
-            ),
-        ),
-        CacheError::NoLocation => Failure::usage(
-            error.to_string(),
-            "set MFA_CACHE_DIR to a directory for the session cache",
-        ),
-        CacheError::Keyring(KeystoreError::Unsupported) => Failure::runtime(
-            error.to_string(),
-            "use the file cache: set mfa_cache = file in the profile",
-        ),
-        CacheError::Keyring(_) => Failure::runtime(
-            error.to_string(),
-            "check that the user keyring works (`keyctl show @u`), or set mfa_cache = file in \
-             the profile",
-        ),
-        _ => Failure::runtime(
-            error.to_string(),
-            format!("check the directory's owner and permissions, {elsewhere}"),
-        ),
-    }
 }
 
 #[cfg(test)]

@@ -91,12 +91,18 @@ fn from_other_source(
     let code = source
         .code(&request, terminal)
         .map_err(|e| advice::source(&e))?;
-    let mut line = Zeroizing::new(String::with_capacity(code.expose().len() + 1));
-    line.push_str(code.expose());
-    line.push('\n');
-    write_out(&mut std::io::stdout().lock(), line.as_bytes())?;
+    print_code(&mut std::io::stdout().lock(), code.expose())?;
     terminal.explain(1, &format!("code from the {}", code.source));
     Ok(Some(Exit::Success))
+}
+
+/// Writes `digits` and a newline to `out` in one write, from a buffer that is wiped afterwards
+/// (sized up front so no reallocation leaves a copy behind).
+fn print_code(out: &mut dyn Write, digits: &str) -> Result<(), Failure> {
+    let mut line = Zeroizing::new(String::with_capacity(digits.len() + 1));
+    line.push_str(digits);
+    line.push('\n');
+    write_out(out, line.as_bytes())
 }
 
 /// Prints the code of the account `query` (else `profile`) names, for `unix_time`.
@@ -119,12 +125,7 @@ pub fn run<C: Connector>(
     let calculation = source
         .calculate(&selector, unix_time, terminal)
         .map_err(|error| advice::yubikey(&error))?;
-    let digits = calculation.code.value().expose();
-    // Sized up front so no copy of the digits is left behind by a reallocation.
-    let mut line = Zeroizing::new(String::with_capacity(digits.len() + 1));
-    line.push_str(digits);
-    line.push('\n');
-    write_out(out, line.as_bytes())?;
+    print_code(out, calculation.code.value().expose())?;
     let validity = match calculation.code.valid() {
         Some(valid) => format!(", valid for {} more s", valid.end.saturating_sub(unix_time)),
         None => " (HOTP)".to_owned(),

@@ -131,8 +131,8 @@ pub struct DoctorSetup<'a> {
 /// Runs `mfa doctor` with the process's environment, PC/SC service, network, clock and stdout.
 pub fn run_from_process(json: bool, global: &GlobalArgs) -> Result<Exit, Failure> {
     interrupt::install();
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-    let home = var("HOME").map(PathBuf::from).or_else(std::env::home_dir);
+    let var = shared::var;
+    let home = shared::home();
     let locations = FileLocations::from_env(var, home.as_deref().unwrap_or(&PathBuf::new()));
     let files = SharedFiles::load(locations.clone());
     let mut terminal = SystemTerminal::open(shared::verbosity(global));

@@ -7,7 +7,6 @@ use super::{Check, DoctorSetup, Status};
 use crate::aws::cache::{CacheDir, CacheKind, SessionCache};
 use crate::aws::chain::{self, ChainError, LongTermSource, ResolvedProfile};
 use crate::cli::advice;
-use crate::cli::commands::cache::cache_failure;
 use crate::cli::commands::yubikey::ProfileDevice;
 
 /// The profile, resolved twice: for its MFA settings (whatever the long-term keys), and as a
@@ -250,7 +249,7 @@ pub(super) fn cache(setup: &DoctorSetup<'_>, facts: &ProfileFacts, now: u64) -> 
     let listing = match listing {
         Ok(listing) => listing,
         Err(error) => {
-            let failure = cache_failure(&error);
+            let failure = crate::cli::advice_aws::cache(&error);
             return Check::problem("cache", Status::Fail, failure.what(), failure.fix());
         }
     };

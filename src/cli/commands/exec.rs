@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::session;
 use crate::cli::args::GlobalArgs;
-use crate::cli::{Exit, Failure, child, interrupt};
+use crate::cli::{Exit, Failure, child};
 use crate::sources::auto::SourceSetting;
 use crate::terminal::SystemTerminal;
 
@@ -33,9 +33,6 @@ pub fn run_from_process(request: &ExecRequest<'_>, global: &GlobalArgs) -> Resul
     let duration = request
         .duration
         .map(|d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
-    // Ctrl-C while waiting for a touch or a code: exit 130 with the terminal restored. `exec`
-    // gives the command the default signal dispositions back.
-    interrupt::install();
     let mut terminal = SystemTerminal::open(super::yubikey::verbosity(global));
     let forced = request.yubikey.then_some(SourceSetting::Yubikey);
     let (profile, obtained) = session::obtain(global, forced, duration, &mut terminal)?;

@@ -6,16 +6,13 @@
 //! sources; then [`flow::obtain`] looks in the cache before anything touches a card or the
 //! network.
 
-use std::ffi::OsString;
-use std::path::PathBuf;
-
-use super::yubikey::{self as shared, ProfileDevice};
+use super::yubikey::{self as shared, ProfileDevice, home, var};
 use crate::aws::cache::{CacheDir, CacheKind, SessionCache, default_location};
 use crate::aws::chain::{self, ResolvedProfile};
 use crate::aws::flow::{self, FlowContext, Obtained};
 use crate::aws::sts::{StsClient, StsSettings};
 use crate::cli::args::{GlobalArgs, SourceKind as SourceArg};
-use crate::cli::{Failure, advice, advice_aws};
+use crate::cli::{Failure, advice, advice_aws, interrupt};
 use crate::keystore::OsKeyring;
 use crate::sources::CodeSource;
 use crate::sources::auto::{self, AutoSource, SourceSetting};
@@ -27,17 +24,6 @@ use crate::terminal::Terminal;
 
 /// The OS keyring, for sources that keep a `&'static` reference.
 static KEYRING: OsKeyring = OsKeyring;
-
-fn var(name: &str) -> Option<OsString> {
-    std::env::var_os(name).filter(|v| !v.is_empty())
-}
-
-fn home() -> PathBuf {
-    var("HOME")
-        .map(PathBuf::from)
-        .or_else(std::env::home_dir)
-        .unwrap_or_default()
-}
 
 /// Resolves the profile named by `-p`/`AWS_PROFILE`.
 pub fn resolve_profile(
@@ -80,8 +66,7 @@ pub fn open_cache(
             "set it to file, keyring or none",
         )
     })?;
-    let home = home();
-    let location = default_location(&var, Some(home.as_path()));
+    let location = default_location(&var, home().as_deref());
     let dir = match location.as_deref().map(CacheDir::open) {
         Some(Ok(dir)) => Some(dir),
         Some(Err(e)) if kind == CacheKind::File && !global.no_cache => {
@@ -139,7 +124,10 @@ pub fn code_source(
                 Box::new(YubikeySource::new(PcscConnector::new(), &KEYRING, options))
             }
             crate::sources::SourceKind::Totp => {
-                let dir = FileStore::default_dir(var("XDG_DATA_HOME").as_deref(), &home());
+                let dir = FileStore::default_dir(
+                    var("XDG_DATA_HOME").as_deref(),
+                    &home().unwrap_or_default(),
+                );
                 let store = TotpStore::new(FileStore::new(dir), Box::new(OsKeyring));
                 Box::new(TotpSource::new(store))
             }
@@ -169,6 +157,32 @@ fn setting(arg: SourceArg) -> SourceSetting {
     }
 }
 
+/// A source that installs the Ctrl-C handler (exit 130, terminal echo restored) when a code is
+/// first asked for: a cached run never needs it, so it spawns no handler thread and opens no
+/// terminal. After `exec` the command gets the default signal dispositions back.
+struct Interruptible {
+    inner: Box<dyn CodeSource>,
+    installed: bool,
+}
+
+impl CodeSource for Interruptible {
+    fn kind(&self) -> crate::sources::SourceKind {
+        self.inner.kind()
+    }
+
+    fn code(
+        &mut self,
+        request: &crate::sources::CodeRequest<'_>,
+        terminal: &mut dyn Terminal,
+    ) -> Result<crate::sources::MfaCode, crate::sources::SourceError> {
+        if !self.installed {
+            interrupt::install();
+            self.installed = true;
+        }
+        self.inner.code(request, terminal)
+    }
+}
+
 /// The profile's temporary credentials: cached, or fetched with a code.
 pub fn obtain(
     global: &GlobalArgs,
@@ -179,7 +193,10 @@ pub fn obtain(
     let (files, profile) = resolve_profile(global, terminal)?;
     let cache = open_cache(global, &profile, terminal)?;
     let sts = StsClient::new(StsSettings::from_env(profile.region.as_deref(), &var));
-    let mut source = code_source(global, forced, &profile)?;
+    let mut source = Interruptible {
+        inner: code_source(global, forced, &profile)?,
+        installed: false,
+    };
     let clock = || shared::unix_now().unwrap_or_default();
     let ctx = FlowContext {
         files: &files,
@@ -191,7 +208,6 @@ pub fn obtain(
         sleep: &std::thread::sleep,
         duration,
     };
-    let obtained =
-        flow::obtain(&ctx, source.as_mut(), terminal).map_err(|e| advice_aws::flow(&e))?;
+    let obtained = flow::obtain(&ctx, &mut source, terminal).map_err(|e| advice_aws::flow(&e))?;
     Ok((profile, obtained))
 }

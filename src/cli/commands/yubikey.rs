@@ -1,6 +1,7 @@
 //! What `mfa code`, `mfa accounts` and `mfa devices` share: the YubiKey source built from the
 //! global options, the environment and the profile; the clock; plain tables.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -79,14 +80,19 @@ pub fn profile_device(
     }
 }
 
+/// An environment variable of the process; an empty one counts as unset.
+pub fn var(name: &str) -> Option<OsString> {
+    std::env::var_os(name).filter(|v| !v.is_empty())
+}
+
+/// The home directory: `$HOME`, else the system's record of it.
+pub fn home() -> Option<PathBuf> {
+    var("HOME").map(PathBuf::from).or_else(std::env::home_dir)
+}
+
 /// Reads the AWS shared files where the AWS CLI would (`AWS_CONFIG_FILE`, …, `~/.aws`).
 pub fn load_shared_files(terminal: &mut dyn Terminal) -> SharedFiles {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-    let home = var("HOME")
-        .map(PathBuf::from)
-        .or_else(std::env::home_dir)
-        .unwrap_or_default();
-    let locations = FileLocations::from_env(var, &home);
+    let locations = FileLocations::from_env(var, &home().unwrap_or_default());
     match SharedFiles::load(locations) {
         Ok(files) => files,
         Err(error) => {
