@@ -1,4 +1,4 @@
-//! The command-line contract of SPEC §2 and §6, driven through the real binary: the command tree,
+//! The command-line contract of docs/commands.md and §6, driven through the real binary: the command tree,
 //! usage errors (exit 2), commands not built yet (exit 2, "not implemented yet", nothing on
 //! stdout), completions.
 

@@ -1,4 +1,4 @@
-//! Resolving a profile to "long-term credentials, then roles to assume" (SPEC §5).
+//! Resolving a profile to "long-term credentials, then roles to assume" (docs/sessions.md).
 //!
 //! `role_arn` + `source_profile` are followed recursively down to a profile with long-term
 //! credentials: static keys, a `credential_process`, or `credential_source = Environment`. A cycle
@@ -61,7 +61,7 @@ pub struct ResolvedProfile {
     pub mfa_serial: Option<String>,
     /// `region`, from the nearest profile that sets it.
     pub region: Option<String>,
-    /// This tool's keys (SPEC §3), each from the nearest profile that sets it.
+    /// This tool's keys (docs/configuration.md), each from the nearest profile that sets it.
     pub mfa_source: Option<String>,
     pub mfa_oath_account: Option<String>,
     pub mfa_yubikey_serial: Option<String>,

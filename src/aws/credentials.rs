@@ -1,5 +1,5 @@
 //! AWS credentials: the long-term keys a session starts from, and the temporary credentials STS
-//! hands out (SPEC §5).
+//! hands out (docs/sessions.md).
 //!
 //! Secret parts are [`SecretString`]s; `Debug` shows the access key id masked (`ASIA…XYZ1`) and
 //! never the secret or the token. Long-term keys are loaded from a [`LongTermSource`]: the static

@@ -1,4 +1,4 @@
-//! Temporary credentials for a resolved profile (SPEC §5): from the cache when it has them, else
+//! Temporary credentials for a resolved profile (docs/sessions.md): from the cache when it has them, else
 //! one code, one `GetSessionToken`, then the roles.
 //!
 //! - The cache is consulted first, for the final credentials, before anything else is done: a

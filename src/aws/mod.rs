@@ -1,5 +1,5 @@
 //! The AWS layer: shared config/credentials profiles, STS sessions, IAM registration and the
-//! session cache (SPEC §3, §5, §7).
+//! session cache (docs/configuration.md, docs/sessions.md).
 //!
 //! - [`ini`]: the shared files' INI dialect, read and edited without losing comments.
 //! - [`profile`]: profiles with the AWS CLI's rules (config vs credentials file, precedence).

@@ -1,4 +1,4 @@
-//! Profiles from the AWS shared files, with the AWS CLI's rules (SPEC §3).
+//! Profiles from the AWS shared files, with the AWS CLI's rules (docs/configuration.md).
 //!
 //! - `~/.aws/config` (`AWS_CONFIG_FILE`) holds `[default]` and `[profile NAME]` sections; a
 //!   section without the `profile ` prefix is ignored there, as the AWS CLI does.

@@ -1,4 +1,4 @@
-//! Advice: each structured error of the layers below, as the two lines of SPEC §6 — what
+//! Advice: each structured error of the layers below, as the two lines of docs/errors.md — what
 //! failed, and what to do about it — with its exit status.
 //!
 //! Free functions rather than `From` impls, so that every command chooses the mapping it means

@@ -1,5 +1,5 @@
 //! What to tell the user when getting AWS credentials fails: the aws layer's errors (the flow,
-//! STS, long-term credentials, the cache, the source plan) as the two lines of SPEC §6.
+//! STS, long-term credentials, the cache, the source plan) as the two lines of docs/errors.md.
 //!
 //! STS's own message is kept in the first line; the second says what usually causes it.
 

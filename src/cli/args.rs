@@ -1,4 +1,4 @@
-//! The command line, defined once with clap: global options (SPEC §2) and one variant per command.
+//! The command line, defined once with clap: global options (docs/commands.md) and one variant per command.
 //!
 //! Environment fallbacks (`AWS_PROFILE`, `MFA_SOURCE`, `MFA_READER`, `MFA_YUBIKEY_SERIAL`) are
 //! declared here so `--help` shows them; the profile's own `mfa_source` is applied later, by the
@@ -68,7 +68,7 @@ pub struct GlobalArgs {
     pub no_cache: bool,
 }
 
-/// Where an MFA code comes from (SPEC §4).
+/// Where an MFA code comes from (docs/software-totp.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SourceKind {
     /// YubiKey if present, else a software secret, else `mfa_process`, else a prompt.

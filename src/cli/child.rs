@@ -1,4 +1,4 @@
-//! Handing credentials to a child process (SPEC §5): its environment, the refusal to nest, and
+//! Handing credentials to a child process (docs/sessions.md): its environment, the refusal to nest, and
 //! `exec`.
 //!
 //! The child starts from our environment minus every variable that could make an AWS SDK pick

@@ -1,4 +1,4 @@
-//! How a command fails: an exit status (SPEC §6) and two lines for the user — what failed, and
+//! How a command fails: an exit status (docs/errors.md) and two lines for the user — what failed, and
 //! what to do about it.
 //!
 //! Library layers return their own structured errors; the cli layer turns each into a [`Failure`]
@@ -8,7 +8,7 @@ use std::fmt;
 use std::io::Write;
 use std::process::ExitCode;
 
-/// The exit statuses of SPEC §6 (a child's own status is passed through separately).
+/// The exit statuses of docs/errors.md (a child's own status is passed through separately).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// 0: the command did what was asked.
@@ -120,7 +120,7 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// Prints `failure` as the two lines of SPEC §6 on `out` (stderr in the binary).
+/// Prints `failure` as the two lines of docs/errors.md on `out` (stderr in the binary).
 pub fn report(out: &mut dyn Write, failure: &Failure) {
     // A closed stderr leaves nothing better to do than exit with the status.
     let _ = writeln!(out, "mfa: {}", failure.what);

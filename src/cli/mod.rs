@@ -1,5 +1,5 @@
 //! The command-line layer: clap definitions ([`args`]), one handler per command ([`commands`]),
-//! and the mapping of failures to the two-line message and exit status of SPEC §6 ([`failure`]).
+//! and the mapping of failures to the two-line message and exit status of docs/errors.md ([`failure`]).
 
 pub mod advice;
 pub mod advice_aws;

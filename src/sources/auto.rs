@@ -1,4 +1,4 @@
-//! Choosing and chaining sources (SPEC §4).
+//! Choosing and chaining sources (docs/software-totp.md).
 //!
 //! [`plan`] is the pure mapping from the `--source` flag (or `MFA_SOURCE`, which clap folds into
 //! it), the profile's `mfa_source` and whether `mfa_process` is set, to the kinds of source to

@@ -1,5 +1,5 @@
 //! Code sources: where an MFA code comes from — the YubiKey's OATH application, a software TOTP
-//! secret, an `mfa_process` command, or a prompt (SPEC §4).
+//! secret, an `mfa_process` command, or a prompt (docs/software-totp.md).
 //!
 //! Every source implements [`CodeSource`]. The caller (the credential flow in the aws layer, or
 //! `mfa code`) says which device the code is for and for which moment ([`CodeRequest`]); sources

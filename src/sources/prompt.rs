@@ -1,4 +1,4 @@
-//! The prompt (SPEC §4): the code typed by the user, or given headless.
+//! The prompt (docs/software-totp.md): the code typed by the user, or given headless.
 //!
 //! In order:
 //! 1. the terminal (`/dev/tty`) when there is one — so it works under `credential_process` and

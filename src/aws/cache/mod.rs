@@ -1,4 +1,4 @@
-//! The session cache (SPEC §5): temporary credentials kept until 5 minutes before they expire,
+//! The session cache (docs/sessions.md): temporary credentials kept until 5 minutes before they expire,
 //! so that one code serves many commands.
 //!
 //! - Entries: `GetSessionToken` sessions keyed by (source access key id, `mfa_serial`), role

@@ -1,5 +1,5 @@
 //! `mfa doctor [--json]`: checks every part a session depends on and says, for anything that is
-//! not right, what to do (SPEC §2; what each check means: `docs/doctor.md`).
+//! not right, what to do (docs/commands.md; what each check means: `docs/doctor.md`).
 //!
 //! | check | looks at |
 //! |---|---|

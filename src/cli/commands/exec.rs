@@ -1,5 +1,5 @@
 //! `mfa exec -- CMD…` and `mfa yubi CMD…`: run a command with the profile's temporary
-//! credentials in its environment (SPEC §5). `yubi` is `exec` with the code from the YubiKey.
+//! credentials in its environment (docs/sessions.md). `yubi` is `exec` with the code from the YubiKey.
 //!
 //! Cached credentials cost one file read before `exec`. The child replaces this process on Unix,
 //! so its exit status is ours and signals reach it directly. Refuses to run inside another

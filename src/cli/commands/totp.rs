@@ -1,4 +1,4 @@
-//! `mfa totp add|list|remove`: software TOTP secrets (SPEC §2, §4).
+//! `mfa totp add|list|remove`: software TOTP secrets (docs/commands.md, docs/software-totp.md).
 //!
 //! - `add [NAME] [--store file|keyring] [--force]`: the secret comes from piped stdin when there
 //!   is one, else from a prompt on the terminal without echo — never from the command line, where

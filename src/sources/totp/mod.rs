@@ -1,5 +1,5 @@
 //! Software TOTP: a seed kept on this machine computes the code, as an authenticator app would
-//! (SPEC §4, second in `auto`).
+//! (docs/software-totp.md, second in `auto`).
 //!
 //! - [`secret`]: what a user pastes (Base32 seed or `otpauth://totp/…` URI), parsed and checked;
 //!   codes computed with `totp-rs`.
