@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::sources::auto::SourceSetting;
+
 /// AWS credentials that need MFA, from a YubiKey: one touch, then every tool just works.
 #[derive(Debug, Parser)]
 #[command(name = "mfa", version, propagate_version = true, max_term_width = 100)]
@@ -45,7 +47,7 @@ pub struct GlobalArgs {
         value_enum,
         value_name = "SOURCE"
     )]
-    pub source: Option<SourceKind>,
+    pub source: Option<SourceSetting>,
 
     /// Use the PC/SC reader whose name contains SUBSTRING.
     #[arg(long, global = true, env = "MFA_READER", value_name = "SUBSTRING")]
@@ -66,21 +68,6 @@ pub struct GlobalArgs {
     /// Neither read nor write the session cache.
     #[arg(long, global = true)]
     pub no_cache: bool,
-}
-
-/// Where an MFA code comes from (docs/software-totp.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SourceKind {
-    /// YubiKey if present, else a software secret, else `mfa_process`, else a prompt.
-    Auto,
-    /// The OATH application of a YubiKey.
-    Yubikey,
-    /// A software TOTP secret stored with `mfa totp add`.
-    Totp,
-    /// The profile's `mfa_process` command.
-    Process,
-    /// Ask for the code (terminal, else one line of stdin, else `MFA_CODE`).
-    Prompt,
 }
 
 #[derive(Debug, Subcommand)]

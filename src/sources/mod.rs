@@ -99,7 +99,7 @@ pub fn is_code(text: &str) -> bool {
     matches!(text.len(), 6 | 8) && text.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Why a source gave no code. Structured so the cli layer can say what to do.
+/// Why a source gave no code. Structured (facts only) so the cli layer can say what to do.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SourceError {
@@ -113,19 +113,18 @@ pub enum SourceError {
     /// The user pressed Ctrl-C or closed the prompt.
     #[error("interrupted")]
     Interrupted,
-    /// The YubiKey failed (touch timeout, wrong password, card removed…).
+    /// A YubiKey was found and failed (touch timeout, wrong password, card removed…).
     #[error(transparent)]
-    Yubikey(#[from] crate::oath::OathError),
-    /// Reaching the card failed (pcscd, readers, several keys…).
+    Yubikey(#[from] yubikey::YubikeyError),
+    /// The software secret exists but cannot be used (exposed file, unreadable keyring…).
     #[error(transparent)]
-    Transport(#[from] crate::transport::TransportError),
-    /// Any other failure of a source, already phrased for the user.
-    #[error("{what}")]
-    Failed {
-        kind: SourceKind,
-        what: String,
-        fix: String,
-    },
+    Totp(#[from] totp::StoreError),
+    /// `mfa_process` could not be run, or did not print a code.
+    #[error(transparent)]
+    Process(#[from] process::ProcessError),
+    /// The prompt could not read a code.
+    #[error(transparent)]
+    Prompt(#[from] prompt::PromptError),
 }
 
 /// A place a code can come from.

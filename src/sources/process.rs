@@ -54,6 +54,39 @@ impl ProcessStdin {
     }
 }
 
+/// Why `mfa_process` gave no code. Facts only: the cli layer says what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProcessError {
+    /// The terminal could not be handed to the command as its stdin.
+    #[error("cannot give the terminal to mfa_process `{command}`: {error}")]
+    Stdin { command: String, error: io::Error },
+    /// `sh` could not be started.
+    #[error("cannot run mfa_process `{command}` with sh: {error}")]
+    Spawn { command: String, error: io::Error },
+    /// Its stdout could not be read.
+    #[error("cannot read the output of mfa_process `{command}`: {error}")]
+    Read { command: String, error: io::Error },
+    /// Waiting for it failed.
+    #[error("cannot wait for mfa_process `{command}`: {error}")]
+    Wait { command: String, error: io::Error },
+    /// It ran past the timeout and was stopped.
+    #[error("mfa_process `{command}` did not finish within {seconds} s and was stopped")]
+    TimedOut { command: String, seconds: f64 },
+    /// It printed more than a code's worth on stdout.
+    #[error("mfa_process `{command}` printed more than {max} bytes on stdout")]
+    TooMuchOutput { command: String, max: u64 },
+    /// It exited with a failure status or was killed (`status` says how).
+    #[error("mfa_process `{command}` {status}")]
+    Failed { command: String, status: String },
+    /// It printed nothing on stdout.
+    #[error("mfa_process `{command}` printed nothing on stdout")]
+    NoOutput { command: String },
+    /// It printed something that is not a code (never repeated: it may be a secret).
+    #[error("mfa_process `{command}` printed something other than a 6 or 8 digit code on stdout")]
+    NotACode { command: String },
+}
+
 /// Codes from the profile's `mfa_process`.
 #[derive(Debug)]
 pub struct ProcessSource {
@@ -83,22 +116,12 @@ impl ProcessSource {
         &self.command
     }
 
-    fn failed(&self, what: String, fix: impl Into<String>) -> SourceError {
-        SourceError::Failed {
-            kind: SourceKind::Process,
-            what,
-            fix: fix.into(),
-        }
-    }
-
     /// Runs the command; its stdout (at most 4 KiB) and exit status.
-    fn run(&self) -> Result<(Zeroizing<Vec<u8>>, ExitStatus), SourceError> {
+    fn run(&self) -> Result<(Zeroizing<Vec<u8>>, ExitStatus), ProcessError> {
         let command = &self.command;
-        let stdin = self.stdin.stdio().map_err(|e| {
-            self.failed(
-                format!("cannot give the terminal to mfa_process `{command}`: {e}"),
-                "run mfa from a terminal, or without one so the command gets no stdin",
-            )
+        let stdin = self.stdin.stdio().map_err(|error| ProcessError::Stdin {
+            command: command.clone(),
+            error,
         })?;
         let mut child = Command::new("sh")
             .arg("-c")
@@ -107,11 +130,9 @@ impl ProcessSource {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .map_err(|e| {
-                self.failed(
-                    format!("cannot run mfa_process `{command}` with sh: {e}"),
-                    "check that /bin/sh exists and that mfa may start processes",
-                )
+            .map_err(|error| ProcessError::Spawn {
+                command: command.clone(),
+                error,
             })?;
         let deadline = self.timeout.map(|t| Instant::now() + t);
 
@@ -133,20 +154,18 @@ impl ProcessSource {
         let output = match received {
             Ok(Ok(output)) => output,
             Err(true) => return Err(self.timed_out(&mut child)),
-            Ok(Err(e)) => {
+            Ok(Err(error)) => {
                 stop(&mut child);
-                return Err(self.failed(
-                    format!("cannot read the output of mfa_process `{command}`: {e}"),
-                    "run the command yourself to see what it prints",
-                ));
+                return Err(ProcessError::Read {
+                    command: command.clone(),
+                    error,
+                });
             }
             Err(false) => Zeroizing::new(Vec::new()),
         };
-        let status = wait(&mut child, deadline).map_err(|e| {
-            self.failed(
-                format!("cannot wait for mfa_process `{command}`: {e}"),
-                "run the command yourself to see whether it finishes",
-            )
+        let status = wait(&mut child, deadline).map_err(|error| ProcessError::Wait {
+            command: command.clone(),
+            error,
         })?;
         match status {
             Some(status) => Ok((output, status)),
@@ -154,16 +173,12 @@ impl ProcessSource {
         }
     }
 
-    fn timed_out(&self, child: &mut Child) -> SourceError {
+    fn timed_out(&self, child: &mut Child) -> ProcessError {
         stop(child);
-        let seconds = self.timeout.unwrap_or_default().as_secs_f64();
-        self.failed(
-            format!(
-                "mfa_process `{}` did not finish within {seconds} s and was stopped",
-                self.command
-            ),
-            "run the command yourself: it must print the code and exit without waiting for input",
-        )
+        ProcessError::TimedOut {
+            command: self.command.clone(),
+            seconds: self.timeout.unwrap_or_default().as_secs_f64(),
+        }
     }
 }
 
@@ -210,32 +225,25 @@ impl CodeSource for ProcessSource {
     ) -> Result<MfaCode, SourceError> {
         terminal.explain(2, &format!("running mfa_process: sh -c '{}'", self.command));
         let (output, status) = self.run()?;
-        let command = &self.command;
+        let command = self.command.clone();
         // Too much output first: reading stopped there, so the command may have died of SIGPIPE.
         if output.len() as u64 > MAX_OUTPUT {
-            return Err(self.failed(
-                format!("mfa_process `{command}` printed more than {MAX_OUTPUT} bytes on stdout"),
-                "the command must print only the current code; messages belong on stderr",
-            ));
+            return Err(ProcessError::TooMuchOutput {
+                command,
+                max: MAX_OUTPUT,
+            }
+            .into());
         }
         if !status.success() {
-            return Err(self.failed(
-                format!("mfa_process `{command}` {}", describe(status)),
-                "its error output is above; run the command yourself until it prints the code",
-            ));
+            let status = describe(status);
+            return Err(ProcessError::Failed { command, status }.into());
         }
         let text = std::str::from_utf8(&output).unwrap_or_default().trim();
+        if text.is_empty() {
+            return Err(ProcessError::NoOutput { command }.into());
+        }
         if !is_code(text) {
-            let printed = if text.is_empty() {
-                "printed nothing"
-            } else {
-                "printed something other than a 6 or 8 digit code"
-            };
-            return Err(self.failed(
-                format!("mfa_process `{command}` {printed} on stdout"),
-                "the command must print only the current code (e.g. `pass otp aws`, \
-                 `op item get AWS --otp`); messages belong on stderr",
-            ));
+            return Err(ProcessError::NotACode { command }.into());
         }
         MfaCode::new(
             SecretString::new(text.to_owned()),
@@ -265,13 +273,9 @@ mod tests {
             .code(&request(), &mut ScriptedTerminal::headless())
     }
 
-    fn failure(command: &str) -> (String, String) {
+    fn failure(command: &str) -> ProcessError {
         match run(command) {
-            Err(SourceError::Failed {
-                kind: SourceKind::Process,
-                what,
-                fix,
-            }) => (what, fix),
+            Err(SourceError::Process(error)) => error,
             other => panic!("{command}: {other:?}"),
         }
     }
@@ -302,21 +306,20 @@ mod tests {
             .unwrap();
         assert_eq!(code.expose(), "777888");
         // With no stdin the command reads nothing.
-        let (what, _) = failure("cat");
+        let what = failure("cat").to_string();
         assert!(what.contains("printed nothing"), "{what}");
     }
 
     #[test]
     fn non_zero_exit_names_the_command() {
-        let (what, fix) = failure("echo 123456; exit 3");
+        let what = failure("echo 123456; exit 3").to_string();
         assert_eq!(
             what,
             "mfa_process `echo 123456; exit 3` exited with status 3"
         );
-        assert!(fix.contains("run the command yourself"), "{fix}");
-        let (what, _) = failure("kill -9 $$");
+        let what = failure("kill -9 $$").to_string();
         assert!(what.ends_with("was killed by signal 9"), "{what}");
-        let (what, _) = failure("no-such-command-for-mfa-tests");
+        let what = failure("no-such-command-for-mfa-tests").to_string();
         assert!(what.contains("exited with status 127"), "{what}");
     }
 
@@ -328,18 +331,19 @@ mod tests {
             "echo 123 456",
             "echo 123456; echo 654321",
         ] {
-            let (what, fix) = failure(command);
+            let error = failure(command);
+            assert!(matches!(error, ProcessError::NotACode { .. }), "{error:?}");
+            let what = error.to_string();
             assert!(
                 what.ends_with("printed something other than a 6 or 8 digit code on stdout"),
                 "{command}: {what}"
             );
             assert!(what.contains(command), "{what}");
-            assert!(fix.contains("only the current code"), "{fix}");
         }
-        let (what, _) = failure("true");
+        let what = failure("true").to_string();
         assert_eq!(what, "mfa_process `true` printed nothing on stdout");
         // More than a code's worth, whether or not the command survives our closing the pipe.
-        let (what, _) = failure("head -c 10000 /dev/zero | tr '\\0' 1");
+        let what = failure("head -c 10000 /dev/zero | tr '\\0' 1").to_string();
         assert!(
             what.ends_with("printed more than 4096 bytes on stdout"),
             "{what}"
@@ -353,9 +357,10 @@ mod tests {
         let err = source
             .code(&request(), &mut ScriptedTerminal::headless())
             .unwrap_err();
-        let SourceError::Failed { what, .. } = err else {
+        let SourceError::Process(error @ ProcessError::TimedOut { .. }) = err else {
             panic!("{err:?}")
         };
+        let what = error.to_string();
         assert!(what.contains("did not finish within 0.2 s"), "{what}");
         // A quick command is not affected by a timeout.
         let code = ProcessSource::new("echo 135790", ProcessStdin::Null)

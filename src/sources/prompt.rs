@@ -26,6 +26,30 @@ pub const ATTEMPTS: usize = 3;
 /// A line longer than this is not a code.
 const MAX_LINE: u64 = 256;
 
+/// Why the prompt gave no code. Facts only: the cli layer says what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PromptError {
+    /// The terminal could not be read.
+    #[error("cannot read the code from the terminal: {0}")]
+    Terminal(io::Error),
+    /// Every answer on the terminal was something else than a code.
+    #[error("{attempts} answers in a row were not 6 or 8 digit codes")]
+    TooManyAttempts { attempts: usize },
+    /// Stdin could not be read.
+    #[error("cannot read the code from stdin: {0}")]
+    Stdin(io::Error),
+    /// The line on stdin is not a code (never repeated: it may be a password).
+    #[error("the line read from stdin is not a 6 or 8 digit code")]
+    StdinNotACode,
+    /// `MFA_CODE` is not a code.
+    #[error("MFA_CODE is not a 6 or 8 digit code")]
+    EnvNotACode,
+    /// No terminal, nothing on stdin, no `MFA_CODE`.
+    #[error("no MFA code for {mfa_serial}: no terminal to ask, nothing on stdin, MFA_CODE not set")]
+    NoInput { mfa_serial: String },
+}
+
 /// Where a headless code can come from.
 #[derive(Default)]
 pub struct PromptInputs {
@@ -45,13 +69,13 @@ impl fmt::Debug for PromptInputs {
 }
 
 impl PromptInputs {
-    /// The process's own: stdin when it is not a terminal, and `MFA_CODE` when set and not
-    /// empty. For the cli layer, which calls it once.
+    /// The process's own stdin when it is not a terminal, and `env_code` (the cli reads
+    /// `MFA_CODE`, set and not empty). For the cli layer, which calls it once.
     ///
     /// stdin is read through its own descriptor with a one-byte buffer, so exactly one line is
     /// consumed: the rest stays for the command `mfa exec` runs next (std's stdin would buffer
     /// ahead and lose it at `exec`).
-    pub fn from_process() -> Self {
+    pub fn from_process(env_code: Option<SecretString>) -> Self {
         let piped = !io::stdin().is_terminal();
         let unbuffered = || {
             let fd = rustix::stdio::stdin().try_clone_to_owned().ok()?;
@@ -60,10 +84,7 @@ impl PromptInputs {
         };
         PromptInputs {
             stdin: piped.then(unbuffered).flatten(),
-            env_code: std::env::var("MFA_CODE")
-                .ok()
-                .filter(|v| !v.is_empty())
-                .map(SecretString::new),
+            env_code,
         }
     }
 }
@@ -80,14 +101,6 @@ impl PromptSource {
         PromptSource { inputs }
     }
 
-    fn failed(what: impl Into<String>, fix: impl Into<String>) -> SourceError {
-        SourceError::Failed {
-            kind: SourceKind::Prompt,
-            what: what.into(),
-            fix: fix.into(),
-        }
-    }
-
     fn ask(
         &mut self,
         request: &CodeRequest<'_>,
@@ -102,12 +115,7 @@ impl PromptSource {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {
                     return Err(SourceError::Interrupted);
                 }
-                Err(e) => {
-                    return Err(Self::failed(
-                        format!("cannot read the code from the terminal: {e}"),
-                        "pipe the code on stdin or set MFA_CODE instead",
-                    ));
-                }
+                Err(e) => return Err(PromptError::Terminal(e).into()),
             };
             match code(&answer) {
                 Some(code) => return Ok(code),
@@ -117,10 +125,7 @@ impl PromptSource {
                 None => {}
             }
         }
-        Err(Self::failed(
-            format!("{ATTEMPTS} answers in a row were not 6 or 8 digit codes"),
-            "type the code your MFA device shows now, digits only",
-        ))
+        Err(PromptError::TooManyAttempts { attempts: ATTEMPTS }.into())
     }
 
     fn read_stdin(&mut self) -> Result<Option<MfaCode>, SourceError> {
@@ -131,34 +136,23 @@ impl PromptSource {
         stdin
             .take(MAX_LINE)
             .read_until(b'\n', &mut line)
-            .map_err(|e| {
-                Self::failed(
-                    format!("cannot read the code from stdin: {e}"),
-                    "pipe the code on stdin (`echo 123456 | mfa …`) or set MFA_CODE",
-                )
-            })?;
+            .map_err(PromptError::Stdin)?;
         let text = std::str::from_utf8(&line).unwrap_or("?");
         if text.trim().is_empty() {
             return Ok(None); // nothing piped: on to MFA_CODE
         }
-        code(text).map(Some).ok_or_else(|| {
-            Self::failed(
-                "the line read from stdin is not a 6 or 8 digit code",
-                "pipe only the current code: `echo 123456 | mfa …`",
-            )
-        })
+        code(text)
+            .map(Some)
+            .ok_or(SourceError::Prompt(PromptError::StdinNotACode))
     }
 
     fn read_env(&mut self) -> Result<Option<MfaCode>, SourceError> {
         let Some(value) = self.inputs.env_code.take() else {
             return Ok(None);
         };
-        code(value.expose()).map(Some).ok_or_else(|| {
-            Self::failed(
-                "MFA_CODE is not a 6 or 8 digit code",
-                "set MFA_CODE to the current code, digits only",
-            )
-        })
+        code(value.expose())
+            .map(Some)
+            .ok_or(SourceError::Prompt(PromptError::EnvNotACode))
     }
 }
 
@@ -195,14 +189,10 @@ impl CodeSource for PromptSource {
                 return Ok(code);
             }
         }
-        Err(Self::failed(
-            format!(
-                "no MFA code for {}: no terminal to ask, nothing on stdin, MFA_CODE not set",
-                request.mfa_serial
-            ),
-            "run it in a terminal, pipe the code (`echo 123456 | mfa …`), set MFA_CODE=123456, \
-             or let mfa compute it: plug in the YubiKey, or store the seed with `mfa totp add`",
-        ))
+        Err(PromptError::NoInput {
+            mfa_serial: request.mfa_serial.to_owned(),
+        }
+        .into())
     }
 }
 
@@ -230,13 +220,9 @@ mod tests {
         }
     }
 
-    fn failure(result: Result<MfaCode, SourceError>) -> (String, String) {
+    fn failure(result: Result<MfaCode, SourceError>) -> PromptError {
         match result {
-            Err(SourceError::Failed {
-                kind: SourceKind::Prompt,
-                what,
-                fix,
-            }) => (what, fix),
+            Err(SourceError::Prompt(error)) => error,
             other => panic!("{other:?}"),
         }
     }
@@ -263,7 +249,7 @@ mod tests {
         assert!(terminal.notices[0].contains("not a 6 or 8 digit code"));
 
         let mut terminal = ScriptedTerminal::answering(["1", "2", "3", "123456"]);
-        let (what, _) = failure(PromptSource::default().code(&request(), &mut terminal));
+        let what = failure(PromptSource::default().code(&request(), &mut terminal)).to_string();
         assert_eq!(what, "3 answers in a row were not 6 or 8 digit codes");
         assert_eq!(terminal.prompts.len(), 3);
     }
@@ -294,9 +280,10 @@ mod tests {
     #[test]
     fn a_bad_line_on_stdin_is_rejected_not_reasked() {
         let mut source = PromptSource::new(inputs(Some("hunter2\n"), Some("222222")));
-        let (what, fix) = failure(source.code(&request(), &mut ScriptedTerminal::headless()));
+        let what = failure(source.code(&request(), &mut ScriptedTerminal::headless())).to_string();
         assert_eq!(what, "the line read from stdin is not a 6 or 8 digit code");
-        assert!(!what.contains("hunter2") && fix.contains("echo 123456"));
+        // What to pipe instead is the cli's advice (`cli::advice::sources`).
+        assert!(!what.contains("hunter2"));
     }
 
     #[test]
@@ -323,7 +310,7 @@ mod tests {
     #[test]
     fn mfa_code_is_validated() {
         let mut source = PromptSource::new(inputs(None, Some("12345")));
-        let (what, _) = failure(source.code(&request(), &mut ScriptedTerminal::headless()));
+        let what = failure(source.code(&request(), &mut ScriptedTerminal::headless())).to_string();
         assert_eq!(what, "MFA_CODE is not a 6 or 8 digit code");
         let mut source = PromptSource::new(inputs(None, Some("12345678")));
         let code = source
@@ -333,19 +320,13 @@ mod tests {
     }
 
     #[test]
-    fn nothing_at_all_names_every_way() {
+    fn nothing_at_all_names_the_serial() {
+        // The advice naming every way to give a code is the cli's (`cli::advice::sources`).
         let mut source = PromptSource::default();
-        let (what, fix) = failure(source.code(&request(), &mut ScriptedTerminal::headless()));
+        let error = failure(source.code(&request(), &mut ScriptedTerminal::headless()));
+        assert!(matches!(error, PromptError::NoInput { .. }), "{error:?}");
+        let what = error.to_string();
         assert!(what.contains(ARN), "{what}");
-        for way in [
-            "terminal",
-            "echo 123456 |",
-            "MFA_CODE",
-            "YubiKey",
-            "mfa totp add",
-        ] {
-            assert!(fix.contains(way), "{fix} lacks {way}");
-        }
     }
 
     #[test]

@@ -12,13 +12,13 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::yubikey::{self as shared, ProfileUse};
-use crate::cli::args::GlobalArgs;
-use crate::cli::{Exit, Failure, advice, interrupt, write_out};
-use crate::keystore::OsKeyring;
+use crate::cli::context::unix_now;
+use crate::cli::output::{self, json_text, write_out};
+use crate::cli::sources::{self, ProfileUse};
+use crate::cli::{Context, Exit, Failure, advice, interrupt};
 use crate::oath::Credential;
-use crate::sources::yubikey::{AccountList, Connector, PcscConnector, Unlocked, YubikeySource};
-use crate::terminal::{SystemTerminal, Terminal};
+use crate::sources::yubikey::{AccountList, Connector, Unlocked, YubikeySource};
+use crate::terminal::Terminal;
 
 /// What `mfa accounts` was asked to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -31,28 +31,24 @@ pub struct AccountsArgs {
     pub forget_password: bool,
 }
 
-/// Runs `mfa accounts` with the process's environment, terminal and stdout.
-pub fn run_from_process(args: AccountsArgs, global: &GlobalArgs) -> Result<Exit, Failure> {
+/// `mfa accounts`, on the process's card, terminal and stdout.
+pub fn run(ctx: &mut Context, args: AccountsArgs) -> Result<Exit, Failure> {
     interrupt::install();
-    let mut terminal = SystemTerminal::open(shared::verbosity(global));
-    let files = shared::load_shared_files(&mut terminal);
-    let profile =
-        shared::profile_device(&files, &global.profile, ProfileUse::KeyOnly, &mut terminal)?;
-    let options = shared::options(global, &global.profile, &profile)?;
-    let keyring = OsKeyring;
-    let mut source = YubikeySource::new(PcscConnector::new(), &keyring, options);
-    let now = shared::unix_now()?;
-    run(
+    let profile = sources::context_device(ctx, ProfileUse::KeyOnly)?;
+    let options = sources::yubikey_options(ctx, &profile)?;
+    let mut source = sources::yubikey_source(options);
+    let now = unix_now()?;
+    list(
         args,
         &mut source,
         now,
-        &mut terminal,
+        &mut ctx.terminal,
         &mut std::io::stdout().lock(),
     )
 }
 
 /// Lists the accounts (or forgets the password).
-pub fn run<C: Connector>(
+pub fn list<C: Connector>(
     args: AccountsArgs,
     source: &mut YubikeySource<'_, C>,
     unix_time: u64,
@@ -62,7 +58,7 @@ pub fn run<C: Connector>(
     if args.forget_password {
         let forgotten = source
             .forget_password(terminal)
-            .map_err(|error| advice::yubikey(&error))?;
+            .map_err(|error| advice::sources::yubikey(&error))?;
         let reader = &forgotten.device.reader;
         terminal.notice(&if forgotten.deleted {
             format!("Forgot the OATH password remembered for the YubiKey in `{reader}`.")
@@ -75,7 +71,7 @@ pub fn run<C: Connector>(
     }
     let list = source
         .accounts(unix_time, args.remember_password, terminal)
-        .map_err(|error| advice::yubikey(&error))?;
+        .map_err(|error| advice::sources::yubikey(&error))?;
     if args.remember_password {
         remember_notice(&list, terminal);
     }
@@ -138,7 +134,7 @@ fn json(accounts: &[Credential]) -> Result<String, Failure> {
             touch: c.touch,
         })
         .collect();
-    crate::cli::json_text(&rows, "accounts")
+    json_text(&rows, "accounts")
 }
 
 fn human(accounts: &[Credential]) -> String {
@@ -161,5 +157,5 @@ fn human(accounts: &[Credential]) -> String {
                 .map_or_else(unknown, |t| if t { "yes" } else { "no" }.to_owned()),
         ]);
     }
-    shared::table(&rows)
+    output::table(&rows)
 }

@@ -16,64 +16,60 @@
 
 use std::io::Write;
 
-use zeroize::Zeroizing;
-
-use super::yubikey::{self as shared, ProfileDevice, ProfileUse};
-use crate::cli::args::{GlobalArgs, SourceKind as SourceArg};
-use crate::cli::{Exit, Failure, advice, interrupt, write_out};
-use crate::keystore::OsKeyring;
+use crate::aws::chain;
+use crate::cli::context::unix_now;
+use crate::cli::output::write_code;
+use crate::cli::sources::{self, ProfileDevice, ProfileUse};
+use crate::cli::{Context, Exit, Failure, advice, interrupt};
 use crate::sources::CodeRequest;
-use crate::sources::yubikey::{AccountSelector, Connector, PcscConnector, YubikeySource};
-use crate::terminal::{SystemTerminal, Terminal};
+use crate::sources::auto::{self, SourceSetting};
+use crate::sources::yubikey::{AccountSelector, Connector, YubikeySource};
+use crate::terminal::Terminal;
 
-/// Runs `mfa code` with the process's environment, terminal and stdout.
-pub fn run_from_process(query: Option<&str>, global: &GlobalArgs) -> Result<Exit, Failure> {
+/// `mfa code [QUERY]`, on the process's card, terminal and stdout.
+pub fn run(ctx: &mut Context, query: Option<&str>) -> Result<Exit, Failure> {
     interrupt::install();
-    let mut terminal = SystemTerminal::open(shared::verbosity(global));
-    let files = shared::load_shared_files(&mut terminal);
+    if query.is_none()
+        && let Some(exit) = from_other_source(ctx)?
+    {
+        return Ok(exit);
+    }
     let usage = if query.is_some() {
         ProfileUse::KeyOnly
     } else {
         ProfileUse::Account
     };
-    if query.is_none()
-        && let Some(exit) = from_other_source(global, &files, &mut terminal)?
-    {
-        return Ok(exit);
-    }
-    let profile = shared::profile_device(&files, &global.profile, usage, &mut terminal)?;
-    let options = shared::options(global, &global.profile, &profile)?;
-    let keyring = OsKeyring;
-    let mut source = YubikeySource::new(PcscConnector::new(), &keyring, options);
-    let now = shared::unix_now()?;
-    run(
+    let profile = sources::context_device(ctx, usage)?;
+    let options = sources::yubikey_options(ctx, &profile)?;
+    let mut source = sources::yubikey_source(options);
+    let now = unix_now()?;
+    print(
         query,
         &profile,
         &mut source,
         now,
-        &mut terminal,
+        &mut ctx.terminal,
         &mut std::io::stdout().lock(),
     )
 }
 
 /// Without QUERY, a source other than the YubiKey chosen by `--source`/`MFA_SOURCE` or the
 /// profile's `mfa_source` (totp, process, prompt) gives the code for the profile's `mfa_serial`.
-/// `None` when the YubiKey (or `auto`, which starts with it) is the choice.
-fn from_other_source(
-    global: &GlobalArgs,
-    files: &crate::aws::profile::SharedFiles,
-    terminal: &mut dyn Terminal,
-) -> Result<Option<Exit>, Failure> {
+/// `None` when the YubiKey is the choice (`yubikey`, or `auto`, which starts with it), or when
+/// the profile does not resolve (the YubiKey path reports that).
+fn from_other_source(ctx: &mut Context) -> Result<Option<Exit>, Failure> {
+    let name = ctx.global.profile.clone();
     // Long-term keys are not needed for a code: resolve as if the environment had them.
-    let Ok(profile) = crate::aws::chain::resolve(files, &global.profile, true) else {
+    let Ok(profile) = chain::resolve(ctx.profiles(), &name, true) else {
         return Ok(None);
     };
-    let chosen = match (global.source, profile.mfa_source.as_deref()) {
-        (Some(flag), _) => !matches!(flag, SourceArg::Auto | SourceArg::Yubikey),
-        (None, Some(setting)) => !matches!(setting.trim(), "" | "auto" | "yubikey"),
-        (None, None) => false,
-    };
-    if !chosen {
+    let plan = auto::plan(
+        ctx.global.source,
+        profile.mfa_source.as_deref(),
+        profile.mfa_process.is_some(),
+    )
+    .map_err(|e| advice::sources::plan(&e))?;
+    if matches!(plan.setting, SourceSetting::Auto | SourceSetting::Yubikey) {
         return Ok(None);
     }
     let Some(mfa_serial) = profile.mfa_serial.as_deref() else {
@@ -82,31 +78,23 @@ fn from_other_source(
             "set mfa_serial on the profile, or name an OATH account: mfa code QUERY",
         ));
     };
-    let mut source = super::session::code_source(global, None, &profile)?;
+    let mut source = sources::code_source(ctx, None, &profile)?;
     let request = CodeRequest {
         mfa_serial,
         oath_account: profile.mfa_oath_account.as_deref(),
-        unix_time: shared::unix_now()?,
+        unix_time: unix_now()?,
     };
     let code = source
-        .code(&request, terminal)
-        .map_err(|e| advice::source(&e))?;
-    print_code(&mut std::io::stdout().lock(), code.expose())?;
-    terminal.explain(1, &format!("code from the {}", code.source));
+        .code(&request, &mut ctx.terminal)
+        .map_err(|e| advice::sources::source(&e))?;
+    write_code(&mut std::io::stdout().lock(), code.expose())?;
+    ctx.terminal
+        .explain(1, &format!("code from the {}", code.source));
     Ok(Some(Exit::Success))
 }
 
-/// Writes `digits` and a newline to `out` in one write, from a buffer that is wiped afterwards
-/// (sized up front so no reallocation leaves a copy behind).
-fn print_code(out: &mut dyn Write, digits: &str) -> Result<(), Failure> {
-    let mut line = Zeroizing::new(String::with_capacity(digits.len() + 1));
-    line.push_str(digits);
-    line.push('\n');
-    write_out(out, line.as_bytes())
-}
-
 /// Prints the code of the account `query` (else `profile`) names, for `unix_time`.
-pub fn run<C: Connector>(
+pub fn print<C: Connector>(
     query: Option<&str>,
     profile: &ProfileDevice,
     source: &mut YubikeySource<'_, C>,
@@ -124,8 +112,8 @@ pub fn run<C: Connector>(
     };
     let calculation = source
         .calculate(&selector, unix_time, terminal)
-        .map_err(|error| advice::yubikey(&error))?;
-    print_code(out, calculation.code.value().expose())?;
+        .map_err(|error| advice::sources::yubikey(&error))?;
+    write_code(out, calculation.code.value().expose())?;
     let validity = match calculation.code.valid() {
         Some(valid) => format!(", valid for {} more s", valid.end.saturating_sub(unix_time)),
         None => " (HOTP)".to_owned(),

@@ -4,10 +4,16 @@ use std::io::Write;
 
 use clap::CommandFactory;
 
-use crate::cli::{Cli, Exit, Failure, write_out};
+use crate::cli::output::write_out;
+use crate::cli::{Cli, Exit, Failure};
+
+/// `mfa completions SHELL`, on stdout.
+pub fn run(shell: clap_complete::Shell) -> Result<Exit, Failure> {
+    write(shell, &mut std::io::stdout().lock())
+}
 
 /// Writes the completion script for `shell` to `out`.
-pub fn run(shell: clap_complete::Shell, out: &mut dyn Write) -> Result<Exit, Failure> {
+pub fn write(shell: clap_complete::Shell, out: &mut dyn Write) -> Result<Exit, Failure> {
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "mfa", &mut script);
     write_out(out, &script)?;
@@ -28,7 +34,7 @@ mod tests {
             clap_complete::Shell::PowerShell,
         ] {
             let mut out = Vec::new();
-            run(shell, &mut out).unwrap();
+            write(shell, &mut out).unwrap();
             let text = String::from_utf8(out).unwrap();
             assert!(text.contains("credential-process"), "{shell:?}");
             assert!(text.contains("eks-token"), "{shell:?}");

@@ -9,22 +9,20 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::yubikey::{self as shared};
-use crate::cli::args::GlobalArgs;
-use crate::cli::{Exit, Failure, advice, interrupt, write_out};
+use crate::cli::output::{self, json_text, write_out};
+use crate::cli::{Context, Exit, Failure, advice, interrupt};
 use crate::oath::OathSession;
 use crate::sources::yubikey::{Connector, PcscConnector};
-use crate::terminal::{SystemTerminal, Terminal};
+use crate::terminal::Terminal;
 use crate::transport::Version;
 
-/// Runs `mfa devices` with the process's PC/SC service, terminal and stdout.
-pub fn run_from_process(json: bool, global: &GlobalArgs) -> Result<Exit, Failure> {
+/// `mfa devices`, on the process's PC/SC service, terminal and stdout.
+pub fn run(ctx: &mut Context, json: bool) -> Result<Exit, Failure> {
     interrupt::install();
-    let mut terminal = SystemTerminal::open(shared::verbosity(global));
-    run(
+    list(
         json,
         &mut PcscConnector::new(),
-        &mut terminal,
+        &mut ctx.terminal,
         &mut std::io::stdout().lock(),
     )
 }
@@ -47,7 +45,7 @@ pub struct ReaderRow {
 }
 
 /// Lists the readers and keys.
-pub fn run<C: Connector>(
+pub fn list<C: Connector>(
     json: bool,
     connector: &mut C,
     terminal: &mut dyn Terminal,
@@ -58,7 +56,7 @@ pub fn run<C: Connector>(
         terminal.notice("No smart card reader found: plug in your YubiKey.");
     }
     let text = if json {
-        crate::cli::json_text(&rows, "devices")?
+        json_text(&rows, "devices")?
     } else if rows.is_empty() {
         String::new()
     } else {
@@ -75,7 +73,7 @@ pub fn rows<C: Connector>(
 ) -> Result<Vec<ReaderRow>, Failure> {
     let scan = connector
         .scan()
-        .map_err(|error| advice::transport(&error))?;
+        .map_err(|error| advice::transport::transport(&error))?;
     let mut rows = Vec::with_capacity(scan.readers.len());
     for reader in &scan.readers {
         let Some(device) = scan.devices.iter().find(|d| &d.reader == reader) else {
@@ -136,5 +134,5 @@ fn human(rows: &[ReaderRow]) -> String {
                 .map_or_else(dash, |p| if p { "yes" } else { "no" }.to_owned()),
         ]);
     }
-    shared::table(&table)
+    output::table(&table)
 }

@@ -1,5 +1,6 @@
 //! `mfa exec -- CMD…` and `mfa yubi CMD…`: run a command with the profile's temporary
-//! credentials in its environment (docs/sessions.md). `yubi` is `exec` with the code from the YubiKey.
+//! credentials in its environment (docs/sessions.md). `yubi` is `exec` with the code from the
+//! YubiKey.
 //!
 //! Cached credentials cost one file read before `exec`. The child replaces this process on Unix,
 //! so its exit status is ours and signals reach it directly. Refuses to run inside another
@@ -8,34 +9,33 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
-use super::session;
-use crate::cli::args::GlobalArgs;
-use crate::cli::{Exit, Failure, child};
+use crate::cli::args::ExecArgs;
+use crate::cli::{Context, Exit, Failure, child, credentials};
 use crate::sources::auto::SourceSetting;
-use crate::terminal::SystemTerminal;
 
-/// What to run, and how.
-pub struct ExecRequest<'a> {
-    pub command: &'a [OsString],
-    pub duration: Option<Duration>,
-    pub force: bool,
-    pub server: bool,
-    /// `mfa yubi`: the code comes from the YubiKey whatever the profile says.
-    pub yubikey: bool,
-}
-
-/// Runs the command with the process's environment and terminal. Returns only on failure.
-pub fn run_from_process(request: &ExecRequest<'_>, global: &GlobalArgs) -> Result<Exit, Failure> {
-    child::refuse_nesting(std::env::var_os(child::MARKER), request.force)?;
-    if request.server {
+/// `mfa exec [--duration D] [--server] [--force] -- CMD…`. Returns only on failure.
+pub fn run(ctx: &mut Context, args: &ExecArgs) -> Result<Exit, Failure> {
+    child::refuse_nesting(ctx.env.var(child::MARKER), args.force)?;
+    if args.server {
         return Err(Failure::not_implemented("exec --server"));
     }
-    let duration = request
-        .duration
-        .map(|d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
-    let mut terminal = SystemTerminal::open(super::yubikey::verbosity(global));
-    let forced = request.yubikey.then_some(SourceSetting::Yubikey);
-    let (profile, obtained) = session::obtain(global, forced, duration, &mut terminal)?;
+    exec(ctx, &args.command, args.duration, None)
+}
+
+/// `mfa yubi CMD…`: touch-to-run. Returns only on failure.
+pub fn yubi(ctx: &mut Context, command: &[OsString]) -> Result<Exit, Failure> {
+    child::refuse_nesting(ctx.env.var(child::MARKER), false)?;
+    exec(ctx, command, None, Some(SourceSetting::Yubikey))
+}
+
+fn exec(
+    ctx: &mut Context,
+    command: &[OsString],
+    duration: Option<Duration>,
+    forced: Option<SourceSetting>,
+) -> Result<Exit, Failure> {
+    let duration = duration.map(|d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
+    let (profile, obtained) = credentials::obtain(ctx, forced, duration)?;
     let creds = &obtained.credentials;
     let expiration = creds.expiration_rfc3339();
     let env = child::environment(
@@ -49,5 +49,5 @@ pub fn run_from_process(request: &ExecRequest<'_>, global: &GlobalArgs) -> Resul
             region: profile.region.as_deref(),
         },
     );
-    Err(child::exec(request.command, env))
+    Err(child::exec(command, env))
 }

@@ -1,5 +1,7 @@
-//! One handler per command. Each takes its dependencies (output, transport, clients) as
-//! arguments so it runs in tests without a card or a network.
+//! One handler per command, named after it: each `run` takes the [`crate::cli::Context`] and the
+//! command's own arguments. The work itself sits in functions that take their dependencies
+//! (output, transport, stores, clients) as arguments, so it runs in tests without a card or a
+//! network. Commands not built yet are answered in [`crate::cli::run`].
 
 pub mod accounts;
 pub mod cache;
@@ -8,6 +10,4 @@ pub mod completions;
 pub mod devices;
 pub mod doctor;
 pub mod exec;
-pub mod session;
 pub mod totp;
-pub mod yubikey;

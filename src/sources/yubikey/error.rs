@@ -91,44 +91,15 @@ impl YubikeyError {
     }
 
     /// The error as a [`SourceError`] for [`crate::sources::CodeSource`] callers:
-    /// [`SourceError::Unavailable`] when [`YubikeyError::key_absent`], else the structured
-    /// error (transport, OATH) or a phrased one.
+    /// [`SourceError::Unavailable`] when [`YubikeyError::key_absent`] (so `auto` moves on),
+    /// else the error itself.
     pub fn into_source_error(self) -> SourceError {
-        let kind = SourceKind::Yubikey;
         if self.key_absent() {
             return SourceError::Unavailable {
-                kind,
+                kind: SourceKind::Yubikey,
                 reason: self.to_string(),
             };
         }
-        match self {
-            YubikeyError::Transport(error) => SourceError::Transport(error),
-            YubikeyError::Oath(error) => SourceError::Yubikey(error),
-            YubikeyError::WrongPassword { .. } => SourceError::Yubikey(OathError::WrongPassword),
-            YubikeyError::Account(error) => SourceError::Failed {
-                kind,
-                what: error.to_string(),
-                fix: "set mfa_oath_account in the profile to the account's full name (see \
-                      `mfa accounts`)"
-                    .into(),
-            },
-            YubikeyError::Keystore(error) => SourceError::Failed {
-                kind,
-                what: error.to_string(),
-                fix: "set MFA_OATH_PASSWORD, or type the password when asked".into(),
-            },
-            YubikeyError::Terminal(error) => SourceError::Failed {
-                kind,
-                what: format!("cannot read the answer from the terminal: {error}"),
-                fix: "run the command again on a terminal".into(),
-            },
-            YubikeyError::NotChosen { .. } => SourceError::Failed {
-                kind,
-                what: "nothing was chosen from the list".into(),
-                fix: "answer with one of the numbers offered, or choose beforehand: --serial N \
-                      for a key, mfa_oath_account for an account"
-                    .into(),
-            },
-        }
+        SourceError::Yubikey(self)
     }
 }

@@ -10,19 +10,18 @@
 //! The handlers take their dependencies ([`TotpIo`]) so tests run them with a temporary
 //! directory, a memory keyring and a scripted terminal.
 
-use std::ffi::OsString;
 use std::io::{Read, Write};
-use std::path::PathBuf;
 
 use zeroize::Zeroizing;
 
-use crate::aws::profile::{FileLocations, SharedFiles};
-use crate::cli::args::{GlobalArgs, TotpCommand, TotpStoreArg};
-use crate::cli::{Exit, Failure, write_out};
-use crate::keystore::{KeystoreError, OsKeyring};
+use crate::cli::args::{TotpCommand, TotpStoreArg};
+use crate::cli::context::Files;
+use crate::cli::output::{json_text, write_out};
+use crate::cli::{Context, Exit, Failure, advice};
+use crate::keystore::OsKeyring;
 use crate::secret::SecretString;
 use crate::sources::totp::{FileStore, Listed, StoreError, StoreKind, TotpSecret, TotpStore};
-use crate::terminal::{SystemTerminal, Terminal};
+use crate::terminal::Terminal;
 
 /// The longest secret read from stdin: a URI with a long label fits many times over.
 const MAX_INPUT: u64 = 64 * 1024;
@@ -31,7 +30,7 @@ const MAX_INPUT: u64 = 64 * 1024;
 pub struct TotpIo<'a> {
     pub store: &'a TotpStore,
     /// The AWS shared files, for the default name (the profile's `mfa_serial`).
-    pub aws_files: FileLocations,
+    pub aws_files: &'a mut Files,
     /// The profile whose `mfa_serial` is the default name.
     pub profile: &'a str,
     /// Stdin, when it is not a terminal.
@@ -44,46 +43,37 @@ pub struct TotpIo<'a> {
     pub quiet: bool,
 }
 
-/// Runs `command` with the process's environment, stdin, terminal, stdout and stderr.
-pub fn run_from_process(command: TotpCommand, global: &GlobalArgs) -> Result<Exit, Failure> {
+/// `mfa totp …`, with the process's stdin, terminal, stdout and stderr.
+pub fn run(ctx: &mut Context, command: TotpCommand) -> Result<Exit, Failure> {
     use std::io::IsTerminal;
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-    let home = var("HOME")
-        .map(PathBuf::from)
-        .or_else(std::env::home_dir)
-        .ok_or_else(|| {
-            Failure::usage(
-                "cannot find your home directory: HOME is not set",
-                "set HOME to your home directory",
-            )
-        })?;
-    let data_home: Option<OsString> = var("XDG_DATA_HOME");
+    let home = ctx.env.require_home()?;
+    let data_home = ctx.env.var("XDG_DATA_HOME");
     let store = TotpStore::new(
-        FileStore::new(FileStore::default_dir(data_home.as_deref(), &home)),
+        FileStore::new(FileStore::default_dir(data_home.as_deref(), home)),
         Box::new(OsKeyring),
     );
     let stdin = std::io::stdin();
     let piped = !stdin.is_terminal();
-    let mut terminal = SystemTerminal::open(global.verbose);
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();
-    run(
+    let quiet = ctx.global.quiet;
+    run_with(
         command,
         TotpIo {
             store: &store,
-            aws_files: FileLocations::from_env(var, &home),
-            profile: &global.profile,
+            aws_files: &mut ctx.files,
+            profile: &ctx.global.profile,
             stdin: piped.then(|| Box::new(stdin.lock()) as Box<dyn Read>),
-            terminal: &mut terminal,
+            terminal: &mut ctx.terminal,
             out: &mut out,
             err: &mut err,
-            quiet: global.quiet,
+            quiet,
         },
     )
 }
 
 /// Runs one `mfa totp` command.
-pub fn run(command: TotpCommand, io: TotpIo<'_>) -> Result<Exit, Failure> {
+pub fn run_with(command: TotpCommand, io: TotpIo<'_>) -> Result<Exit, Failure> {
     match command {
         TotpCommand::Add { name, store, force } => add(name, store, force, io),
         TotpCommand::List { output } => list(output.json, io),
@@ -99,23 +89,30 @@ fn add(
 ) -> Result<Exit, Failure> {
     let name = match name {
         Some(name) => name,
-        None => default_name(&io.aws_files, io.profile)?,
+        None => default_name(io.aws_files, io.profile)?,
     };
     let kind = match store_arg {
         TotpStoreArg::File => StoreKind::File,
         TotpStoreArg::Keyring => StoreKind::Keyring,
     };
     // Refuse before asking for the secret, so nobody pastes a seed for nothing.
-    if !force && let Some(store) = io.store.find(&name).map_err(store_failure)? {
-        return Err(store_failure(StoreError::AlreadyExists { name, store }));
+    if !force
+        && let Some(store) = io
+            .store
+            .find(&name)
+            .map_err(|e| advice::sources::store(&e))?
+    {
+        return Err(advice::sources::store(&StoreError::AlreadyExists {
+            name,
+            store,
+        }));
     }
     let input = read_secret(&name, &mut io)?;
-    let secret = TotpSecret::parse(input.expose())
-        .map_err(|e| Failure::usage(format!("the secret is not usable: {e}"), e.fix()))?;
+    let secret = TotpSecret::parse(input.expose()).map_err(|e| advice::sources::secret(&e))?;
     drop(input);
     io.store
         .put(&name, &secret, kind, force)
-        .map_err(store_failure)?;
+        .map_err(|e| advice::sources::store(&e))?;
     let p = secret.params();
     let message = format!(
         "stored the software TOTP secret for {name} ({}, {} digits, {} s) in {}",
@@ -129,10 +126,10 @@ fn add(
 }
 
 fn list(json: bool, mut io: TotpIo<'_>) -> Result<Exit, Failure> {
-    let rows = io.store.list().map_err(store_failure)?;
+    let rows = io.store.list().map_err(|e| advice::sources::store(&e))?;
     let text = if json {
         let values: Vec<serde_json::Value> = rows.iter().map(json_row).collect();
-        crate::cli::json_text(&values, "list")?
+        json_text(&values, "list")?
     } else {
         table(&rows)
     };
@@ -147,7 +144,10 @@ fn list(json: bool, mut io: TotpIo<'_>) -> Result<Exit, Failure> {
 }
 
 fn remove(name: &str, mut io: TotpIo<'_>) -> Result<Exit, Failure> {
-    let removed = io.store.remove(name).map_err(store_failure)?;
+    let removed = io
+        .store
+        .remove(name)
+        .map_err(|e| advice::sources::store(&e))?;
     if removed.is_empty() {
         return Err(Failure::usage(
             format!("no software TOTP secret is stored as `{name}`"),
@@ -223,8 +223,9 @@ fn read_secret(name: &str, io: &mut TotpIo<'_>) -> Result<SecretString, Failure>
 
 /// The profile's `mfa_serial`, from it or the nearest `source_profile` that sets it (as the
 /// credential flow finds it).
-fn default_name(locations: &FileLocations, profile: &str) -> Result<String, Failure> {
-    let files = SharedFiles::load(locations.clone()).map_err(|e| {
+fn default_name(files: &mut Files, profile: &str) -> Result<String, Failure> {
+    let locations = files.locations().clone();
+    let files = files.load().as_ref().map_err(|e| {
         Failure::usage(
             format!("{e}"),
             "fix the file's permissions, or give the name: `mfa totp add NAME`",
@@ -258,16 +259,6 @@ fn default_name(locations: &FileLocations, profile: &str) -> Result<String, Fail
         format!("profile `{profile}` has no mfa_serial to name the secret after"),
         give_name,
     ))
-}
-
-fn store_failure(e: StoreError) -> Failure {
-    let fix = e.fix();
-    match e {
-        StoreError::BadName { .. }
-        | StoreError::AlreadyExists { .. }
-        | StoreError::Keyring(KeystoreError::Unsupported) => Failure::usage(e.to_string(), fix),
-        _ => Failure::runtime(e.to_string(), fix),
-    }
 }
 
 fn json_row(row: &Listed) -> serde_json::Value {
@@ -347,5 +338,4 @@ fn table(rows: &[Listed]) -> String {
 }
 
 #[cfg(test)]
-#[path = "totp_tests.rs"]
 mod tests;

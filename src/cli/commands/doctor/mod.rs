@@ -30,21 +30,19 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::yubikey::{self as shared, ProfileUse};
 use crate::aws::cache::default_location;
 use crate::aws::profile::{FileLocations, LoadError, SharedFiles};
-use crate::cli::args::{GlobalArgs, SourceKind};
-use crate::cli::{Exit, Failure, interrupt, write_out};
-use crate::keystore::OsKeyring;
+use crate::cli::context::checked_clock;
+use crate::cli::output::{json_text, write_out};
+use crate::cli::sources::{self, ProfileDevice, ProfileUse, profile_device};
+use crate::cli::{Context, Exit, Failure, interrupt};
 use crate::secret::SecretString;
-use crate::sources::yubikey::{Connector, PcscConnector, YubikeySource};
-use crate::terminal::{SystemTerminal, Terminal};
+use crate::sources::auto::SourceSetting;
+use crate::sources::yubikey::{Connector, YubikeySource};
+use crate::terminal::Terminal;
 
-#[path = "doctor_aws.rs"]
 mod aws;
-#[path = "doctor_card.rs"]
 mod card;
-#[path = "doctor_sts.rs"]
 mod sts;
 
 pub use sts::{MAX_SKEW_SECS, Probe, SdkProbe, StsProbe};
@@ -118,7 +116,7 @@ pub struct DoctorSetup<'a> {
     /// The profile (`-p`, `AWS_PROFILE`, `default`).
     pub profile: &'a str,
     /// `--source` / `MFA_SOURCE`.
-    pub source: Option<SourceKind>,
+    pub source: Option<SourceSetting>,
     /// Where the shared files are, and what reading them gave.
     pub locations: FileLocations,
     pub files: Result<SharedFiles, LoadError>,
@@ -128,49 +126,49 @@ pub struct DoctorSetup<'a> {
     pub var: &'a dyn Fn(&str) -> Option<OsString>,
 }
 
-/// Runs `mfa doctor` with the process's environment, PC/SC service, network, clock and stdout.
-pub fn run_from_process(json: bool, global: &GlobalArgs) -> Result<Exit, Failure> {
+/// `mfa doctor`, with the process's environment, PC/SC service, network, clock and stdout.
+pub fn run(ctx: &mut Context, json: bool) -> Result<Exit, Failure> {
     interrupt::install();
-    let var = shared::var;
-    let home = shared::home();
-    let locations = FileLocations::from_env(var, home.as_deref().unwrap_or(&PathBuf::new()));
+    let locations = ctx.files.locations().clone();
     let files = SharedFiles::load(locations.clone());
-    let mut terminal = SystemTerminal::open(shared::verbosity(global));
     // The key is chosen as `mfa code` would: --serial, else the profile's mfa_yubikey_serial.
     let device = match &files {
-        Ok(files) => {
-            shared::profile_device(files, &global.profile, ProfileUse::KeyOnly, &mut terminal)?
-        }
-        Err(_) => shared::ProfileDevice::default(),
+        Ok(files) => profile_device(
+            files,
+            &ctx.global.profile,
+            ProfileUse::KeyOnly,
+            &mut ctx.terminal,
+        )?,
+        Err(_) => ProfileDevice::default(),
     };
-    let options = match shared::options(global, &global.profile, &device) {
+    let options = match sources::yubikey_options(ctx, &device) {
         Ok(options) => options,
         // A bad mfa_yubikey_serial has a check of its own; choose the key without it.
-        Err(_) => shared::options(global, &global.profile, &shared::ProfileDevice::default())?,
+        Err(_) => sources::yubikey_options(ctx, &ProfileDevice::default())?,
     };
-    let keyring = OsKeyring;
-    let mut source = YubikeySource::new(PcscConnector::new(), &keyring, options);
+    let mut source = sources::yubikey_source(options);
+    let var = ctx.env.lookup();
     let setup = DoctorSetup {
-        profile: &global.profile,
-        source: global.source,
+        profile: &ctx.global.profile,
+        source: ctx.global.source,
         locations,
         files,
-        cache_dir: default_location(&var, home.as_deref()),
-        var: &var,
+        cache_dir: default_location(var, ctx.env.home()),
+        var,
     };
-    let mut sts = SdkProbe::new(&var);
-    let clock = || shared::unix_now().unwrap_or(0);
-    run(
+    let mut sts = SdkProbe::new(var);
+    let clock = checked_clock()?;
+    diagnose(
         json,
         &setup,
         &mut source,
         &mut sts,
         &clock,
-        &mut terminal,
+        &mut ctx.terminal,
         Output {
             out: &mut std::io::stdout().lock(),
             err: &mut std::io::stderr().lock(),
-            quiet: global.quiet,
+            quiet: ctx.global.quiet,
         },
     )
 }
@@ -185,7 +183,7 @@ pub struct Output<'a> {
 }
 
 /// Runs every check and prints the report; exit 1 when a check failed.
-pub fn run<C: Connector>(
+pub fn diagnose<C: Connector>(
     json: bool,
     setup: &DoctorSetup<'_>,
     yubikey: &mut YubikeySource<'_, C>,
@@ -211,7 +209,7 @@ pub fn examine<C: Connector>(
     terminal: &mut dyn Terminal,
 ) -> Report {
     let profile = aws::ProfileFacts::read(setup);
-    let key_severity = if setup.source == Some(SourceKind::Yubikey)
+    let key_severity = if setup.source == Some(SourceSetting::Yubikey)
         || profile
             .mfa_source()
             .is_some_and(|s| s.eq_ignore_ascii_case("yubikey"))
@@ -258,7 +256,7 @@ fn exit(report: &Report) -> Exit {
 /// The report as a table of `STATUS  CHECK  DETAIL`, each problem followed by its fix, or JSON.
 pub fn print(report: &Report, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
     let text = if json {
-        crate::cli::json_text(report, "report")?
+        json_text(report, "report")?
     } else {
         human(report)
     };
@@ -336,5 +334,4 @@ impl Terminal for NoQuestions<'_> {
 }
 
 #[cfg(test)]
-#[path = "doctor_tests.rs"]
 mod tests;

@@ -4,7 +4,7 @@
 
 use super::{Check, Status};
 use crate::cli::advice;
-use crate::cli::commands::yubikey::ProfileDevice;
+use crate::cli::sources::ProfileDevice;
 use crate::oath::{CredentialId, OathError};
 use crate::sources::yubikey::{
     AccountError, AccountSelector, Choice, Connector, YubikeyError, YubikeySource, choose,
@@ -24,7 +24,7 @@ pub(super) fn hardware<C: Connector>(
     let scan = match connector.scan() {
         Ok(scan) => scan,
         Err(error) => {
-            let failure = advice::transport(&error);
+            let failure = advice::transport::transport(&error);
             checks.push(Check::problem(
                 "pcscd",
                 severity,
@@ -100,7 +100,7 @@ fn key<C: Connector>(connector: &mut C, device: &Device, terminal: &mut dyn Term
             "enable OATH over USB with `ykman config usb --enable OATH`, or use another key",
         ),
         Ok(Err(error)) => {
-            let failure = advice::oath(&error);
+            let failure = advice::oath::oath(&error);
             terminal.explain(1, &format!("reading the OATH application: {error}"));
             Check::problem(
                 "yubikey",
@@ -110,7 +110,7 @@ fn key<C: Connector>(connector: &mut C, device: &Device, terminal: &mut dyn Term
             )
         }
         Err(error) => {
-            let failure = advice::transport(&error);
+            let failure = advice::transport::transport(&error);
             Check::problem(
                 "yubikey",
                 Status::Warn,
@@ -151,7 +151,7 @@ pub(super) fn oath_account<C: Connector>(
             ));
         }
         Err(error) => {
-            let failure = advice::yubikey(&error);
+            let failure = advice::sources::yubikey(&error);
             return Some(Check::problem(
                 "oath-account",
                 severity,
@@ -215,7 +215,7 @@ pub(super) fn oath_account<C: Connector>(
             )
         }
         Err(error) => {
-            let failure = advice::account(&error);
+            let failure = advice::sources::account(&error);
             Check::problem(
                 "oath-account",
                 severity,

@@ -1,17 +1,17 @@
-//! What to tell the user when getting AWS credentials fails: the aws layer's errors (the flow,
-//! STS, long-term credentials, the cache, the source plan) as the two lines of docs/errors.md.
-//!
-//! STS's own message is kept in the first line; the second says what usually causes it.
+//! The aws layer's errors: the credential flow, STS, long-term credentials, the cache and the
+//! profile chain. STS's own message is kept in the first line; the second says what usually
+//! causes it.
 
+use super::list;
+use super::sources::source;
 use crate::aws::cache::CacheError;
+use crate::aws::chain::ChainError;
 use crate::aws::credentials::CredentialsError;
 use crate::aws::flow::{Call, FlowError};
 use crate::aws::sts::StsError;
 use crate::cli::Failure;
-use crate::cli::advice;
 use crate::keystore::KeystoreError;
 use crate::sources::SourceKind;
-use crate::sources::auto::PlanError;
 
 /// Any failure of [`crate::aws::flow::obtain`].
 pub fn flow(error: &FlowError) -> Failure {
@@ -22,7 +22,7 @@ pub fn flow(error: &FlowError) -> Failure {
              register a key with `mfa register --write-config`",
         ),
         FlowError::Credentials(error) => credentials(error),
-        FlowError::Source(error) => advice::source(error),
+        FlowError::Source(error) => source(error),
         FlowError::Sts {
             call,
             error,
@@ -36,8 +36,6 @@ pub fn flow(error: &FlowError) -> Failure {
             role_arn.as_deref(),
             *code_source,
         ),
-        #[allow(unreachable_patterns)]
-        other => Failure::runtime(other.to_string(), "run with -v for details"),
     }
 }
 
@@ -62,7 +60,7 @@ pub fn sts(
                     "the OATH account may not belong to this MFA device, or the clock is off \
                      (check with `mfa doctor`)"
                 }
-                _ => {
+                Some(SourceKind::Process | SourceKind::Prompt) | None => {
                     "the code may have been used already (wait for the next one), mistyped, or \
                       the clock is off"
                 }
@@ -112,22 +110,30 @@ pub fn sts(
             "check duration_seconds (roles chained from a session last at most 3600 s) and the \
              role ARN",
         ),
-        _ => Failure::runtime(what, "run with -v for details"),
+        StsError::Other { .. } => Failure::runtime(what, "run with -v for details"),
     }
 }
 
-/// Long-term credentials that could not be loaded (configuration errors).
+/// Long-term credentials that could not be loaded: missing keys are configuration errors
+/// (exit 2); a `credential_process` that could not run, failed or timed out is a runtime
+/// failure (exit 1), as is one that printed no usable credentials.
 pub fn credentials(error: &CredentialsError) -> Failure {
-    let fix = match error {
-        CredentialsError::MissingStaticKey { .. } => {
-            "add aws_access_key_id and aws_secret_access_key to the profile in ~/.aws/credentials"
-        }
-        CredentialsError::MissingEnvironment { .. } => {
-            "export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (credential_source = Environment)"
-        }
-        _ => "check the profile's credential_process: run it by hand and look at its JSON",
-    };
-    Failure::usage(error.to_string(), fix)
+    let what = error.to_string();
+    let run_it = "check the profile's credential_process: run it by hand and look at its JSON";
+    match error {
+        CredentialsError::MissingStaticKey { .. } => Failure::usage(
+            what,
+            "add aws_access_key_id and aws_secret_access_key to the profile in ~/.aws/credentials",
+        ),
+        CredentialsError::MissingEnvironment { .. } => Failure::usage(
+            what,
+            "export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (credential_source = Environment)",
+        ),
+        CredentialsError::ProcessSpawn { .. }
+        | CredentialsError::ProcessFailed { .. }
+        | CredentialsError::ProcessTimedOut { .. }
+        | CredentialsError::ProcessOutput { .. } => Failure::runtime(what, run_it),
+    }
 }
 
 /// A cache that cannot be used: what is wrong with the directory or keyring, and the way out.
@@ -156,21 +162,62 @@ pub fn cache(error: &CacheError) -> Failure {
             error.to_string(),
             "use the file cache: set mfa_cache = file in the profile",
         ),
-        CacheError::Keyring(_) => Failure::runtime(
-            error.to_string(),
-            "check that the user keyring works (`keyctl show @u`), or set mfa_cache = file in \
-             the profile",
-        ),
-        _ => Failure::runtime(
+        CacheError::Keyring(KeystoreError::AccessDenied { .. } | KeystoreError::Failed { .. }) => {
+            Failure::runtime(
+                error.to_string(),
+                "check that the user keyring works (`keyctl show @u`), or set mfa_cache = file \
+                 in the profile",
+            )
+        }
+        CacheError::CreateDir { .. }
+        | CacheError::NotADirectory { .. }
+        | CacheError::DirPermissions { .. }
+        | CacheError::Read { .. }
+        | CacheError::Write { .. }
+        | CacheError::Lock { .. } => Failure::runtime(
             error.to_string(),
             format!("check the directory's owner and permissions, {elsewhere}"),
         ),
     }
 }
 
-/// `--source` / `mfa_source` that cannot be honoured.
-pub fn plan(error: &PlanError) -> Failure {
-    Failure::usage(error.to_string(), error.fix())
+/// Resolving a profile (configuration errors: exit 2).
+pub fn chain(error: &ChainError) -> Failure {
+    let profiles = |known: &[String]| {
+        if known.is_empty() {
+            "the shared files define no profile".to_owned()
+        } else {
+            format!("profiles: {}", list(known))
+        }
+    };
+    let what = error.to_string();
+    match error {
+        ChainError::UnknownProfile { name, known, .. } => Failure::usage(
+            what,
+            format!(
+                "choose one with -p/AWS_PROFILE ({}), or create it with `aws configure --profile \
+                 {name}`",
+                profiles(known)
+            ),
+        ),
+        ChainError::MissingSourceProfile { known, .. } => Failure::usage(
+            what,
+            format!(
+                "set source_profile to an existing profile ({})",
+                profiles(known)
+            ),
+        ),
+        ChainError::Cycle { .. } => Failure::usage(
+            what,
+            "make one profile of the loop hold long-term keys instead of a source_profile",
+        ),
+        ChainError::NoLongTermCredentials { searched, .. } => {
+            Failure::usage(what, format!("set one of: {}", searched.join("; ")))
+        }
+        ChainError::RoleWithoutSource { .. }
+        | ChainError::UnsupportedCredentialSource { .. }
+        | ChainError::BadNumber { .. } => Failure::usage(what, "fix the profile in ~/.aws/config"),
+    }
 }
 
 #[cfg(test)]
@@ -204,5 +251,24 @@ mod tests {
         let failure = sts(Call::GetSessionToken, &error, Some("S"), None, None);
         assert_eq!(failure.exit().code(), 2);
         assert!(failure.fix().contains("mfa_serial"));
+    }
+
+    #[test]
+    fn a_credential_process_that_fails_is_a_runtime_failure() {
+        let timed_out = CredentialsError::ProcessTimedOut {
+            profile: "p".into(),
+            seconds: 60,
+        };
+        assert_eq!(credentials(&timed_out).exit().code(), 1);
+        let spawn = CredentialsError::ProcessSpawn {
+            profile: "p".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        };
+        assert_eq!(credentials(&spawn).exit().code(), 1);
+        let missing = CredentialsError::MissingStaticKey {
+            profile: "p".into(),
+            missing: "aws_secret_access_key",
+        };
+        assert_eq!(credentials(&missing).exit().code(), 2);
     }
 }

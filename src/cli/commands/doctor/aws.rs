@@ -7,7 +7,7 @@ use super::{Check, DoctorSetup, Status};
 use crate::aws::cache::{CacheDir, CacheKind, SessionCache};
 use crate::aws::chain::{self, ChainError, LongTermSource, ResolvedProfile};
 use crate::cli::advice;
-use crate::cli::commands::yubikey::ProfileDevice;
+use crate::cli::sources::ProfileDevice;
 
 /// The profile, resolved twice: for its MFA settings (whatever the long-term keys), and as a
 /// session would resolve it (down to the long-term keys). `None` when the files were unreadable.
@@ -47,13 +47,7 @@ impl ProfileFacts {
 
     /// What the profile says about the MFA device.
     pub(super) fn device(&self) -> ProfileDevice {
-        self.settings()
-            .map(|r| ProfileDevice {
-                mfa_serial: r.mfa_serial.clone(),
-                oath_account: r.mfa_oath_account.clone(),
-                yubikey_serial: r.mfa_yubikey_serial.clone(),
-            })
-            .unwrap_or_default()
+        self.settings().map(ProfileDevice::of).unwrap_or_default()
     }
 }
 
@@ -102,7 +96,7 @@ pub(super) fn profile(setup: &DoctorSetup<'_>, facts: &ProfileFacts) -> Vec<Chec
         None => return checks,
         Some(Ok(resolved)) => checks.push(Check::ok("profile", describe(resolved))),
         Some(Err(error)) => {
-            let failure = advice::chain(error);
+            let failure = advice::aws::chain(error);
             checks.push(Check::problem(
                 "profile",
                 Status::Fail,
@@ -249,7 +243,7 @@ pub(super) fn cache(setup: &DoctorSetup<'_>, facts: &ProfileFacts, now: u64) -> 
     let listing = match listing {
         Ok(listing) => listing,
         Err(error) => {
-            let failure = crate::cli::advice_aws::cache(&error);
+            let failure = advice::aws::cache(&error);
             return Check::problem("cache", Status::Fail, failure.what(), failure.fix());
         }
     };

@@ -209,7 +209,7 @@ impl StsProbe for FakeSts {
 /// A HOME with `.aws/config` and `.aws/credentials` when given.
 struct Home {
     temp: tempfile::TempDir,
-    source: Option<SourceKind>,
+    source: Option<SourceSetting>,
     vars: Vec<(&'static str, &'static str)>,
     profile: &'static str,
 }
@@ -392,7 +392,7 @@ fn no_pcscd_and_no_config() {
 
     // The code must come from the key: its absence is a failure.
     let home = Home {
-        source: Some(SourceKind::Yubikey),
+        source: Some(SourceSetting::Yubikey),
         ..Home::good()
     };
     let report = home.examine(&mut Cards::NoService, &mut sts, NOW);
@@ -610,7 +610,7 @@ fn the_oath_account_missing_or_behind_a_password() {
     assert!(account.detail.contains("alice@123456789012"), "{account:?}");
 
     let yubikey_only = Home {
-        source: Some(SourceKind::Yubikey),
+        source: Some(SourceSetting::Yubikey),
         ..Home::good()
     };
     let mut cards = Cards::one(two());

@@ -16,13 +16,21 @@ use std::str::FromStr;
 use super::{CodeRequest, CodeSource, MfaCode, SourceError, SourceKind};
 use crate::terminal::Terminal;
 
-/// A value of `--source`, `MFA_SOURCE` or `mfa_source`.
+/// A value of `--source`, `MFA_SOURCE` or `mfa_source`: the one model of "where the code comes
+/// from", parsed by clap for the flag (its doc comments are the flag's help) and by
+/// [`FromStr`] for the profile key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum SourceSetting {
+    /// YubiKey if present, else a software secret, else `mfa_process`, else a prompt.
     Auto,
+    /// The OATH application of a YubiKey.
     Yubikey,
+    /// A software TOTP secret stored with `mfa totp add`.
     Totp,
+    /// The profile's `mfa_process` command.
     Process,
+    /// Ask for the code (terminal, else one line of stdin, else `MFA_CODE`).
     Prompt,
 }
 
@@ -248,5 +256,4 @@ impl CodeSource for AutoSource {
 }
 
 #[cfg(test)]
-#[path = "auto_tests.rs"]
 mod tests;

@@ -114,7 +114,7 @@ impl Fixture {
         keyring: Option<Box<dyn SecretStore + Send + Sync>>,
     ) -> (Exit, String, String) {
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let exit = run(
+        let exit = run_with(
             command,
             CacheIo {
                 dir: Some(self.dir.clone()),
@@ -334,7 +334,7 @@ fn a_cache_directory_of_someone_else_is_an_error_with_a_fix() {
     )
     .unwrap();
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let failure = run(
+    let failure = run_with(
         &list(false),
         CacheIo {
             dir: Some(fixture.dir.clone()),

@@ -20,11 +20,12 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::yubikey as shared;
 use crate::aws::cache::{CacheDir, CacheError, Ignored, SessionCache, Summary, default_location};
 use crate::aws::credentials::rfc3339;
-use crate::cli::args::{CacheCommand, GlobalArgs};
-use crate::cli::{Exit, Failure, advice_aws, write_out};
+use crate::cli::args::CacheCommand;
+use crate::cli::context::unix_now;
+use crate::cli::output::{self, json_text, write_out};
+use crate::cli::{Context, Exit, Failure, advice};
 use crate::keystore::{KeystoreError, OsKeyring, SecretStore};
 
 /// What the handlers need.
@@ -45,28 +46,26 @@ pub struct CacheIo<'a> {
     pub quiet: bool,
 }
 
-/// Runs `command` with the process's environment, clock, keyring, stdout and stderr.
-pub fn run_from_process(command: &CacheCommand, global: &GlobalArgs) -> Result<Exit, Failure> {
-    let var = shared::var;
-    let home = shared::home();
+/// `mfa cache …`, with the process's environment, clock, keyring, stdout and stderr.
+pub fn run(ctx: &mut Context, command: &CacheCommand) -> Result<Exit, Failure> {
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();
-    run(
+    run_with(
         command,
         CacheIo {
-            dir: default_location(&var, home.as_deref()),
+            dir: default_location(ctx.env.lookup(), ctx.env.home()),
             keyring: Some(Box::new(OsKeyring)),
-            now: shared::unix_now()?,
+            now: unix_now()?,
             out: &mut out,
             err: &mut err,
-            verbosity: shared::verbosity(global),
-            quiet: global.quiet,
+            verbosity: ctx.verbosity(),
+            quiet: ctx.global.quiet,
         },
     )
 }
 
 /// Runs one `mfa cache` command.
-pub fn run(command: &CacheCommand, io: CacheIo<'_>) -> Result<Exit, Failure> {
+pub fn run_with(command: &CacheCommand, io: CacheIo<'_>) -> Result<Exit, Failure> {
     match command {
         CacheCommand::List { output } => list(output.json, io),
         CacheCommand::Clear => clear(io),
@@ -132,7 +131,7 @@ struct Caches {
 fn caches(io: &mut CacheIo<'_>) -> Result<Caches, Failure> {
     let file = match io.dir.clone() {
         Some(path) if path.exists() => {
-            let dir = CacheDir::open(&path).map_err(|e| advice_aws::cache(&e))?;
+            let dir = CacheDir::open(&path).map_err(|e| advice::aws::cache(&e))?;
             if let Some(mode) = dir.repaired_from() {
                 explain(
                     io,
@@ -168,7 +167,7 @@ fn list(json: bool, mut io: CacheIo<'_>) -> Result<Exit, Failure> {
     let mut rows = Vec::new();
     let mut ignored: Vec<Ignored> = Vec::new();
     if let Some((cache, _)) = &caches.file {
-        let listing = cache.list(io.now).map_err(|e| advice_aws::cache(&e))?;
+        let listing = cache.list(io.now).map_err(|e| advice::aws::cache(&e))?;
         rows.extend(
             listing
                 .entries
@@ -203,7 +202,7 @@ fn list(json: bool, mut io: CacheIo<'_>) -> Result<Exit, Failure> {
         explain(&mut io, &entry.to_string());
     }
     let text = if json {
-        crate::cli::json_text(&rows, "cached sessions")?
+        json_text(&rows, "cached sessions")?
     } else if rows.is_empty() {
         String::new()
     } else {
@@ -221,7 +220,7 @@ fn clear(mut io: CacheIo<'_>) -> Result<Exit, Failure> {
     let mut places = Vec::new();
     let mut total = 0;
     if let Some((cache, path)) = &caches.file {
-        let removed = cache.clear().map_err(|e| advice_aws::cache(&e))?;
+        let removed = cache.clear().map_err(|e| advice::aws::cache(&e))?;
         total += removed;
         places.push(format!("{removed} from {}", path.display()));
     }
@@ -311,9 +310,8 @@ fn table(rows: &[Row], now: u64) -> String {
             .to_owned(),
         ]);
     }
-    shared::table(&table)
+    output::table(&table)
 }
 
 #[cfg(test)]
-#[path = "cache_tests.rs"]
 mod tests;

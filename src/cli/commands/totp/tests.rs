@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::aws::profile::FileLocations;
 use crate::cli::args::JsonOutput;
 use crate::cli::failure::Exit;
 use crate::keystore::MemoryStore;
@@ -51,9 +52,10 @@ impl Harness {
         self.out.clear();
         self.err.clear();
         let home: &Path = self.dir.path();
+        let mut files = Files::new(FileLocations::from_env(|_| None, home));
         let io = TotpIo {
             store: &self.store,
-            aws_files: FileLocations::from_env(|_| None, home),
+            aws_files: &mut files,
             profile: &self.profile,
             stdin: self
                 .stdin
@@ -64,7 +66,7 @@ impl Harness {
             err: &mut self.err,
             quiet: self.quiet,
         };
-        run(command, io)
+        run_with(command, io)
     }
 
     fn stdout(&self) -> String {

@@ -1,0 +1,116 @@
+//! Getting the profile's temporary credentials: what `mfa exec`, `mfa yubi` (and the other
+//! credential commands) share.
+//!
+//! It builds, in this order and only as far as needed: the shared files, the resolved profile,
+//! the cache, then — cheap objects that do nothing until used — the STS client and the code
+//! sources; then [`flow::obtain`] looks in the cache before anything touches a card or the
+//! network. No SDK client, TLS or async runtime is created on the cached path (see
+//! `docs/performance.md`).
+
+use super::context::{Context, checked_clock};
+use super::{Failure, advice, sources};
+use crate::aws::cache::{CacheDir, CacheKind, SessionCache, default_location};
+use crate::aws::chain::{self, ResolvedProfile};
+use crate::aws::flow::{self, FlowContext, Obtained};
+use crate::aws::sts::{StsClient, StsSettings};
+use crate::keystore::OsKeyring;
+use crate::sources::auto::SourceSetting;
+use crate::terminal::Terminal;
+
+/// Resolves the profile named by `-p`/`AWS_PROFILE` down to its long-term credentials.
+pub fn resolve_profile(ctx: &mut Context) -> Result<ResolvedProfile, Failure> {
+    let env_has_keys = ctx.env.has_keys();
+    let name = ctx.global.profile.clone();
+    let files = ctx.files.or_empty(&mut ctx.terminal);
+    let resolved =
+        chain::resolve(files, &name, env_has_keys).map_err(|e| advice::aws::chain(&e))?;
+    ctx.terminal.explain(
+        1,
+        &format!(
+            "profile {}: long-term keys from {:?}{}",
+            resolved.path.join(" → "),
+            resolved.source,
+            match resolved.roles.len() {
+                0 => String::new(),
+                n => format!(", then {n} role(s)"),
+            }
+        ),
+    );
+    Ok(resolved)
+}
+
+/// The cache the profile asks for (`mfa_cache`), or none with `--no-cache`. The cache
+/// directory is still used for locks and spent-code records when it can be.
+pub fn open_cache(ctx: &mut Context, profile: &ResolvedProfile) -> Result<SessionCache, Failure> {
+    let setting = profile.mfa_cache.as_deref().unwrap_or("file");
+    let kind = CacheKind::parse(setting).ok_or_else(|| {
+        Failure::usage(
+            format!(
+                "mfa_cache = {setting:?} in profile `{}` is not a cache",
+                profile.name
+            ),
+            "set it to file, keyring or none",
+        )
+    })?;
+    let no_cache = ctx.global.no_cache;
+    let location = default_location(ctx.env.lookup(), ctx.env.home());
+    let dir = match location.as_deref().map(CacheDir::open) {
+        Some(Ok(dir)) => Some(dir),
+        Some(Err(e)) if kind == CacheKind::File && !no_cache => {
+            return Err(advice::aws::cache(&e));
+        }
+        Some(Err(e)) => {
+            ctx.terminal.explain(1, &format!("no cache directory: {e}"));
+            None
+        }
+        None => None,
+    };
+    if let Some(from) = dir.as_ref().and_then(CacheDir::repaired_from) {
+        ctx.terminal.explain(
+            1,
+            &format!("cache directory was mode {from:o}: set to 0700"),
+        );
+    }
+    Ok(match (kind, dir, no_cache) {
+        (_, dir, true) | (CacheKind::None, dir, _) => SessionCache::disabled(dir),
+        (CacheKind::Keyring, dir, false) => SessionCache::keyring(Box::new(OsKeyring), dir),
+        (CacheKind::File, Some(dir), false) => SessionCache::file(dir),
+        (CacheKind::File, None, false) => {
+            return Err(Failure::runtime(
+                "no place for the session cache: neither MFA_CACHE_DIR, XDG_CACHE_HOME nor HOME \
+                 is set",
+                "set MFA_CACHE_DIR, or run with --no-cache",
+            ));
+        }
+    })
+}
+
+/// The profile's temporary credentials: cached, or fetched with a code from the source the
+/// options choose (`forced` for `mfa yubi`). `duration` is `--duration`, in seconds.
+pub fn obtain(
+    ctx: &mut Context,
+    forced: Option<SourceSetting>,
+    duration: Option<u32>,
+) -> Result<(ResolvedProfile, Obtained), Failure> {
+    let profile = resolve_profile(ctx)?;
+    let cache = open_cache(ctx, &profile)?;
+    let sts = StsClient::new(StsSettings::from_env(
+        profile.region.as_deref(),
+        ctx.env.lookup(),
+    ));
+    let mut source = sources::code_source(ctx, forced, &profile)?;
+    let clock = checked_clock()?;
+    let flow_ctx = FlowContext {
+        files: ctx.files.or_empty(&mut ctx.terminal),
+        profile: &profile,
+        cache: &cache,
+        sts: &sts,
+        var: ctx.env.lookup(),
+        clock: &clock,
+        sleep: &std::thread::sleep,
+        duration,
+    };
+    let obtained = flow::obtain(&flow_ctx, &mut *source, &mut ctx.terminal)
+        .map_err(|e| advice::aws::flow(&e))?;
+    Ok((profile, obtained))
+}
