@@ -6,7 +6,7 @@
 //! codes or MACs (CALCULATE `A2`, CALCULATE ALL `A4 00`, VALIDATE, and the SEND REMAINING `A5`
 //! chunks that follow them) show their status word only.
 
-use super::scripted::hex;
+use super::hex::hex;
 use super::{Response, Transport, TransportError};
 
 /// INS bytes whose command data is secret.
