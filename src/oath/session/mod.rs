@@ -298,12 +298,16 @@ impl<T: Transport> OathSession<T> {
 fn select<T: Transport + ?Sized>(transport: &mut T) -> Result<SelectInfo, OathError> {
     let command = Instruction::Select.command(0x04, 0x00).with_data(&OATH_AID);
     let answer = apdu::transmit(transport, &command, Instruction::SendRemaining.code())?;
-    match answer.sw().0 {
-        0x9000 => parse::parse_select(answer.data()),
-        0x6A82 | 0x6999 | 0x6D00 | 0x6B00 | 0x6A86 => Err(OathError::NotAvailable),
-        _ => Err(OathError::UnexpectedStatus {
+    match answer.sw() {
+        StatusWord::OK => parse::parse_select(answer.data()),
+        StatusWord::FILE_NOT_FOUND
+        | StatusWord::APPLET_SELECT_FAILED
+        | StatusWord::INS_NOT_SUPPORTED
+        | StatusWord::WRONG_P1_P2
+        | StatusWord::INCORRECT_P1_P2 => Err(OathError::NotAvailable),
+        sw => Err(OathError::UnexpectedStatus {
             instruction: Instruction::Select,
-            sw: answer.sw(),
+            sw,
         }),
     }
 }
