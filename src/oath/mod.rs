@@ -13,6 +13,7 @@
 //! | [`kind`] | account types (HOTP, TOTP) and hash algorithms |
 //! | [`code`] | time steps, challenges, truncation to digits |
 //! | [`auth`] | the password: PBKDF2 access key, HMAC responses, constant-time check |
+//! | [`trace_redaction`] | what an APDU trace hides: keys, password responses, codes, MACs |
 //!
 //! Nothing here reads the clock, the terminal or the environment: the time is a parameter, and
 //! the only randomness (the host challenge of VALIDATE and SET CODE) has an injectable form.
@@ -50,6 +51,7 @@ mod error;
 mod instruction;
 pub mod kind;
 pub mod parse;
+mod redaction;
 pub mod session;
 
 #[cfg(test)]
@@ -61,6 +63,7 @@ pub use credential::{Calculated, Credential, CredentialData, CredentialId};
 pub use error::OathError;
 pub use instruction::Instruction;
 pub use kind::{HashAlgorithm, OathType};
+pub use redaction::trace_redaction;
 pub use session::OathSession;
 
 /// AID of the OATH application.

@@ -13,6 +13,10 @@ use super::{Transport, TransportError};
 /// The most data a short command APDU carries.
 pub const MAX_SHORT_DATA: usize = 255;
 
+/// INS of ISO 7816-4 GET RESPONSE: the rest of a `61xx` answer, for applications that do not
+/// have their own (YKOATH has SEND REMAINING).
+pub const INS_GET_RESPONSE: u8 = 0xC0;
+
 /// Upper bound on a chained response, against a card that never stops answering `61xx`.
 const MAX_CHAINED_RESPONSE: usize = 64 * 1024;
 
