@@ -1,51 +1,7 @@
 //! [`OathError`]: what the OATH application refused, or what went wrong on the way.
 
-use std::fmt;
-
+use super::Instruction;
 use crate::transport::{StatusWord, TransportError, Version};
-
-/// A YKOATH instruction, for error messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Instruction {
-    /// SELECT.
-    Select,
-    /// PUT.
-    Put,
-    /// DELETE.
-    Delete,
-    /// SET CODE.
-    SetCode,
-    /// RESET.
-    Reset,
-    /// RENAME.
-    Rename,
-    /// LIST.
-    List,
-    /// CALCULATE.
-    Calculate,
-    /// VALIDATE.
-    Validate,
-    /// CALCULATE ALL.
-    CalculateAll,
-}
-
-impl fmt::Display for Instruction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Select => "SELECT",
-            Self::Put => "PUT",
-            Self::Delete => "DELETE",
-            Self::SetCode => "SET CODE",
-            Self::Reset => "RESET",
-            Self::Rename => "RENAME",
-            Self::List => "LIST",
-            Self::Calculate => "CALCULATE",
-            Self::Validate => "VALIDATE",
-            Self::CalculateAll => "CALCULATE ALL",
-        })
-    }
-}
 
 /// A failure of the OATH protocol layer.
 #[derive(Debug, thiserror::Error)]

@@ -9,9 +9,11 @@
 //! | [`session`] | the session: one method per instruction, status words → [`OathError`] |
 //! | [`parse`] | the card's answers (SELECT, LIST, CALCULATE, CALCULATE ALL); never panics |
 //! | [`credential`] | account ids `[period/][issuer:]name`, listed accounts, PUT data |
+//! | [`Instruction`] | the instructions and their INS bytes |
 //! | [`kind`] | account types (HOTP, TOTP) and hash algorithms |
 //! | [`code`] | time steps, challenges, truncation to digits |
 //! | [`auth`] | the password: PBKDF2 access key, HMAC responses, constant-time check |
+//! | [`trace_redaction`] | what an APDU trace hides: keys, password responses, codes, MACs |
 //!
 //! Nothing here reads the clock, the terminal or the environment: the time is a parameter, and
 //! the only randomness (the host challenge of VALIDATE and SET CODE) has an injectable form.
@@ -46,8 +48,10 @@ pub mod auth;
 pub mod code;
 pub mod credential;
 mod error;
+mod instruction;
 pub mod kind;
 pub mod parse;
+mod redaction;
 pub mod session;
 
 #[cfg(test)]
@@ -56,38 +60,14 @@ mod tests;
 pub use auth::AccessKey;
 pub use code::Code;
 pub use credential::{Calculated, Credential, CredentialData, CredentialId};
-pub use error::{Instruction, OathError};
+pub use error::OathError;
+pub use instruction::Instruction;
 pub use kind::{HashAlgorithm, OathType};
+pub use redaction::trace_redaction;
 pub use session::OathSession;
 
 /// AID of the OATH application.
 pub const OATH_AID: [u8; 7] = [0xA0, 0x00, 0x00, 0x05, 0x27, 0x21, 0x01];
-
-/// Instruction bytes.
-pub mod ins {
-    /// PUT: store an account.
-    pub const PUT: u8 = 0x01;
-    /// DELETE: remove an account.
-    pub const DELETE: u8 = 0x02;
-    /// SET CODE: set or clear the password.
-    pub const SET_CODE: u8 = 0x03;
-    /// RESET: wipe the application (P1 P2 = `DE AD`).
-    pub const RESET: u8 = 0x04;
-    /// RENAME: change an account's id.
-    pub const RENAME: u8 = 0x05;
-    /// SELECT (P1 `04`), and CALCULATE ALL (P1 `00`).
-    pub const SELECT: u8 = 0xA4;
-    /// LIST: the accounts with type and algorithm.
-    pub const LIST: u8 = 0xA1;
-    /// CALCULATE: one account's code.
-    pub const CALCULATE: u8 = 0xA2;
-    /// VALIDATE: unlock with the password response.
-    pub const VALIDATE: u8 = 0xA3;
-    /// CALCULATE ALL: codes for every account for one challenge.
-    pub const CALCULATE_ALL: u8 = 0xA4;
-    /// SEND REMAINING: the next part of a `61xx` answer.
-    pub const SEND_REMAINING: u8 = 0xA5;
-}
 
 /// TLV tags.
 pub mod tag {

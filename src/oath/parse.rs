@@ -218,7 +218,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use crate::transport::scripted::parse_hex;
+    use crate::transport::hex::parse_hex;
 
     fn hex(text: &str) -> Vec<u8> {
         parse_hex(text).unwrap()

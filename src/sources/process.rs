@@ -1,4 +1,4 @@
-//! `mfa_process`: a command whose stdout is the code (docs/configuration.md), as aws-vault runs it — so
+//! `mfa_process`: a command whose stdout is the code (docs/software-totp.md), as aws-vault runs it — so
 //! `op item get AWS --otp`, `pass otp aws` or `ykman oath accounts code -s …` work unchanged.
 //!
 //! The command runs with `sh -c`, in the current environment. Its stdout, trimmed, must be a 6 or

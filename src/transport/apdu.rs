@@ -13,10 +13,20 @@ use super::{Transport, TransportError};
 /// The most data a short command APDU carries.
 pub const MAX_SHORT_DATA: usize = 255;
 
+/// INS of ISO 7816-4 GET RESPONSE: the rest of a `61xx` answer, for applications that do not
+/// have their own (YKOATH has SEND REMAINING).
+pub const INS_GET_RESPONSE: u8 = 0xC0;
+
 /// Upper bound on a chained response, against a card that never stops answering `61xx`.
 const MAX_CHAINED_RESPONSE: usize = 64 * 1024;
 
+/// `SW1` of `61xx`: more response data waits (ISO 7816-4).
+const SW1_MORE_DATA: u8 = 0x61;
+
 /// A status word (`SW1 SW2`) as a number, e.g. `0x9000`.
+///
+/// The named constants are the ISO 7816-4 status words that YubiKey applications answer
+/// (`yubikit/core/smartcard` names the same set); code compares against them, never raw numbers.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct StatusWord(pub u16);
 
@@ -35,8 +45,14 @@ impl StatusWord {
     pub const NO_SPACE: Self = Self(0x6A84);
     /// `6581`: memory failure.
     pub const MEMORY_FAILURE: Self = Self(0x6581);
+    /// `6A86`: incorrect parameters P1-P2.
+    pub const INCORRECT_P1_P2: Self = Self(0x6A86);
+    /// `6B00`: wrong parameters P1-P2.
+    pub const WRONG_P1_P2: Self = Self(0x6B00);
     /// `6D00`: instruction not supported.
     pub const INS_NOT_SUPPORTED: Self = Self(0x6D00);
+    /// `6999`: applet selection failed.
+    pub const APPLET_SELECT_FAILED: Self = Self(0x6999);
 
     /// Builds the status word from its two bytes.
     pub fn from_bytes(sw1: u8, sw2: u8) -> Self {
@@ -60,7 +76,7 @@ impl StatusWord {
 
     /// Whether this is `61xx`: more response data waits for SEND REMAINING / GET RESPONSE.
     pub fn has_more_data(self) -> bool {
-        self.sw1() == 0x61
+        self.sw1() == SW1_MORE_DATA
     }
 }
 

@@ -4,7 +4,7 @@
 //! Cards that have neither (another vendor's card, a key with the serial hidden) give a
 //! [`DeviceInfo`] with unknown fields rather than an error; only transport failures are errors.
 
-use super::apdu::{self, Command};
+use super::apdu::{self, Command, INS_GET_RESPONSE};
 use super::tlv::{self, TlvError};
 use super::{Transport, TransportError, Version};
 
@@ -16,7 +16,6 @@ pub const OTP_AID: [u8; 7] = [0xA0, 0x00, 0x00, 0x05, 0x27, 0x20, 0x01];
 const INS_SELECT: u8 = 0xA4;
 const INS_READ_CONFIG: u8 = 0x1D;
 const INS_OTP_CONFIG: u8 = 0x01;
-const INS_GET_RESPONSE: u8 = 0xC0;
 const SLOT_DEVICE_SERIAL: u8 = 0x10;
 
 const TAG_SERIAL: u8 = 0x02;

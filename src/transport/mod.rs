@@ -11,8 +11,9 @@
 //!
 //! Around them: [`apdu`] encodes commands and follows `61xx` response chaining, [`tlv`] reads
 //! and writes the BER-TLV data of YubiKey applications, [`trace`] logs APDUs with the
-//! secret-bearing ones redacted, and [`devices`] finds YubiKeys (reader, serial, firmware)
-//! through the Management application and chooses one.
+//! secret-bearing ones redacted, [`hex`] writes and reads the hex of trace files, and
+//! [`devices`] finds YubiKeys (reader, serial, firmware) through the Management application and
+//! chooses one.
 //!
 //! Errors of this layer are [`TransportError`]: structured, so that the CLI can say what to
 //! do ("start pcscd", "insert the key", "close the other program").
@@ -20,6 +21,7 @@
 pub mod apdu;
 pub mod devices;
 mod error;
+pub mod hex;
 pub mod management;
 pub mod pcsc;
 pub mod scripted;

@@ -16,8 +16,9 @@
 //! A command that differs from the script panics with both APDUs and the first differing byte,
 //! which fails the test with a readable diff; [`ScriptedTransport::exchanged`] counts exchanges.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
+use super::hex::{hex, parse_hex};
 use super::{Response, Transport, TransportError};
 
 /// The reader name that scripted failures report.
@@ -237,38 +238,6 @@ fn line_note(line: Option<usize>) -> String {
         .unwrap_or_default()
 }
 
-/// Uppercase hex with a space between bytes, as in trace files.
-pub fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 3);
-    for (index, byte) in bytes.iter().enumerate() {
-        if index > 0 {
-            out.push(' ');
-        }
-        let _ = write!(out, "{byte:02X}");
-    }
-    out
-}
-
-/// Parses hex digits, ignoring whitespace.
-pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
-    let digits: Vec<u8> = text
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| {
-            c.to_digit(16)
-                .map(|d| d as u8)
-                .ok_or_else(|| format!("`{c}` is not a hex digit"))
-        })
-        .collect::<Result<_, _>>()?;
-    if !digits.len().is_multiple_of(2) {
-        return Err("odd number of hex digits".into());
-    }
-    Ok(digits
-        .chunks(2)
-        .map(|pair| pair[0] << 4 | pair[1])
-        .collect())
-}
-
 fn parse_reply(text: &str) -> Result<Reply, String> {
     match text.strip_prefix('!') {
         Some("removed") => Ok(Reply::Removed),
@@ -380,11 +349,5 @@ mod tests {
         ScriptedTransport::new()
             .expect([0, 0xA1, 0, 0, 0], [0x90, 0])
             .assert_finished();
-    }
-
-    #[test]
-    fn hex_round_trips() {
-        assert_eq!(hex(&[0, 0xAB, 0x10]), "00 AB 10");
-        assert_eq!(parse_hex(" 00ab\t10 ").unwrap(), vec![0, 0xAB, 0x10]);
     }
 }

@@ -1,31 +1,49 @@
-//! APDU tracing for debugging (`-vvv`), with secrets redacted.
+//! APDU tracing for debugging, with secrets redacted. Nothing is traced unless an explicit trace
+//! option turns it on (in the YubiKey source: `PcscConnector::with_trace`).
 //!
 //! [`Traced`] wraps a transport and writes each exchange as a line in the trace-file format of
-//! [`super::scripted`] (`> command`, `< response`). Commands that carry a key or a password
-//! response (PUT `01`, SET CODE `03`, VALIDATE `A3`) show their header only; answers that carry
-//! codes or MACs (CALCULATE `A2`, CALCULATE ALL `A4 00`, VALIDATE, and the SEND REMAINING `A5`
-//! chunks that follow them) show their status word only.
+//! [`super::scripted`] (`> command`, `< response`). What is secret is decided per command by a
+//! [`Redaction`] from the protocol above, which knows its instructions (YKOATH:
+//! `oath::trace_redaction`):
+//!
+//! - a command whose data is secret (a key, a password response) shows its header only;
+//! - an answer whose data is secret (a code, a MAC) shows its status word only;
+//! - a continuation of the answer (the protocol's SEND REMAINING, or ISO GET RESPONSE `C0`) is
+//!   redacted like the answer it continues.
 
-use super::scripted::hex;
+use super::apdu::INS_GET_RESPONSE;
+use super::hex::hex;
 use super::{Response, Transport, TransportError};
 
-/// INS bytes whose command data is secret.
-const SECRET_COMMANDS: [u8; 3] = [0x01, 0x03, 0xA3];
-/// SEND REMAINING (YKOATH) and GET RESPONSE (ISO): they continue the previous answer.
-const CONTINUATIONS: [u8; 2] = [0xA5, 0xC0];
+/// What a trace hides of one exchange.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Redact {
+    /// The command's data is secret: show the header (`CLA INS P1 P2`) and the size.
+    pub command: bool,
+    /// The answer's data is secret: show the status word and the size.
+    pub answer: bool,
+    /// The command asks for the rest of the previous answer, whose redaction it keeps.
+    pub continues: bool,
+}
+
+/// Decides, from a command APDU, what a trace hides of its exchange.
+pub type Redaction = fn(&[u8]) -> Redact;
 
 /// A transport that reports every exchange, redacted, to a sink.
 pub struct Traced<T, F> {
     inner: T,
+    redaction: Redaction,
     sink: F,
     redact_answers: bool,
 }
 
 impl<T: Transport, F: FnMut(&str)> Traced<T, F> {
-    /// Wraps `inner`; `sink` receives one line per command and one per answer.
-    pub fn new(inner: T, sink: F) -> Self {
+    /// Wraps `inner`; `redaction` says what to hide, and `sink` receives one line per command
+    /// and one per answer.
+    pub fn new(inner: T, redaction: Redaction, sink: F) -> Self {
         Self {
             inner,
+            redaction,
             sink,
             redact_answers: false,
         }
@@ -39,12 +57,12 @@ impl<T: Transport, F: FnMut(&str)> Traced<T, F> {
 
 impl<T: Transport, F: FnMut(&str)> Transport for Traced<T, F> {
     fn transmit(&mut self, command: &[u8]) -> Result<Response, TransportError> {
-        let ins = command.get(1).copied().unwrap_or(0);
-        let p1 = command.get(2).copied().unwrap_or(0);
-        if !CONTINUATIONS.contains(&ins) {
-            self.redact_answers = matches!(ins, 0xA2 | 0xA3) || (ins == 0xA4 && p1 == 0x00);
+        let redact = (self.redaction)(command);
+        let get_response = command.get(1) == Some(&INS_GET_RESPONSE);
+        if !(redact.continues || get_response) {
+            self.redact_answers = redact.answer;
         }
-        let line = if SECRET_COMMANDS.contains(&ins) && command.len() > 5 {
+        let line = if redact.command && command.len() > 5 {
             format!(
                 "> {} # {} bytes of data redacted",
                 hex(&command[..4]),
@@ -81,44 +99,59 @@ mod tests {
     use super::*;
     use crate::transport::ScriptedTransport;
 
+    /// A made-up protocol: INS `01` sends a secret, `02` answers one, `03` continues an answer.
+    fn redaction(command: &[u8]) -> Redact {
+        let ins = command.get(1).copied();
+        Redact {
+            command: ins == Some(0x01),
+            answer: ins == Some(0x02),
+            continues: ins == Some(0x03),
+        }
+    }
+
     #[test]
-    fn redacts_keys_codes_and_password_responses() {
+    fn hides_what_the_redaction_says_and_keeps_it_across_continuations() {
         let script = ScriptedTransport::from_trace(
-            "> 00 A4 04 00 07 A0 00 00 05 27 21 01\n< 79 03 05 04 03 90 00\n\
-             > 00 A3 00 00 04 75 02 AA BB\n< 75 02 CC DD 90 00\n\
-             > 00 01 00 00 04 73 02 EE FF\n< 90 00\n\
-             > 00 A4 00 01 03 74 01 00\n< 71 01 61 76 05 06 11 22 33 44 61 02\n\
-             > 00 A5 00 00 00\n< 12 34 90 00\n\
-             > 00 A1 00 00 00\n< 72 02 21 61 90 00\n",
+            "> 00 01 00 00 02 AA BB\n< 90 00\n\
+             > 00 02 00 00 00\n< CC DD 61 02\n\
+             > 00 03 00 00 00\n< EE FF 61 01\n\
+             > 00 C0 00 00 00\n< 11 90 00\n\
+             > 00 04 00 00 00\n< 22 33 90 00\n\
+             > 00 01 00 00 00\n< !removed\n",
         )
         .unwrap();
         let mut lines = Vec::new();
         {
-            let mut traced = Traced::new(script, |line: &str| lines.push(line.to_owned()));
-            traced
-                .transmit(&[0, 0xA4, 4, 0, 7, 0xA0, 0, 0, 5, 0x27, 0x21, 1])
-                .unwrap();
-            traced
-                .transmit(&[0, 0xA3, 0, 0, 4, 0x75, 2, 0xAA, 0xBB])
-                .unwrap();
-            traced
-                .transmit(&[0, 0x01, 0, 0, 4, 0x73, 2, 0xEE, 0xFF])
-                .unwrap();
-            traced.transmit(&[0, 0xA4, 0, 1, 3, 0x74, 1, 0]).unwrap();
-            traced.transmit(&[0, 0xA5, 0, 0, 0]).unwrap();
-            traced.transmit(&[0, 0xA1, 0, 0, 0]).unwrap();
+            let mut traced =
+                Traced::new(script, redaction, |line: &str| lines.push(line.to_owned()));
+            for command in [
+                &[0, 1, 0, 0, 2, 0xAA, 0xBB][..],
+                &[0, 2, 0, 0, 0],
+                &[0, 3, 0, 0, 0],
+                &[0, 0xC0, 0, 0, 0],
+                &[0, 4, 0, 0, 0],
+            ] {
+                traced.transmit(command).unwrap();
+            }
+            assert!(traced.transmit(&[0, 1, 0, 0, 0]).is_err());
             traced.into_inner().assert_finished();
         }
-        let all = lines.join("\n");
-        for secret in ["AA BB", "CC DD", "EE FF", "11 22", "12 34"] {
-            assert!(!all.contains(secret), "{secret} leaked:\n{all}");
-        }
-        assert_eq!(lines[0], "> 00 A4 04 00 07 A0 00 00 05 27 21 01");
-        assert_eq!(lines[1], "< 79 03 05 04 03 90 00");
-        assert_eq!(lines[2], "> 00 A3 00 00 # 4 bytes of data redacted");
-        assert_eq!(lines[3], "< 90 00 # 4 bytes of data redacted");
-        assert_eq!(lines[7], "< 61 02 # 10 bytes of data redacted");
-        assert_eq!(lines[9], "< 90 00 # 2 bytes of data redacted");
-        assert_eq!(lines[11], "< 72 02 21 61 90 00", "LIST is not secret");
+        assert_eq!(
+            lines,
+            [
+                "> 00 01 00 00 # 2 bytes of data redacted",
+                "< 90 00",
+                "> 00 02 00 00 00",
+                "< 61 02 # 2 bytes of data redacted",
+                "> 00 03 00 00 00",
+                "< 61 01 # 2 bytes of data redacted",
+                "> 00 C0 00 00 00",
+                "< 90 00 # 1 bytes of data redacted",
+                "> 00 04 00 00 00",
+                "< 22 33 90 00",
+                "> 00 01 00 00 00",
+                "# transport error: the card in `Scripted Reader` was removed during the operation",
+            ]
+        );
     }
 }

@@ -9,7 +9,7 @@ use super::code::{Code, totp_challenge};
 use super::credential::{Calculated, Credential, CredentialId, DEFAULT_PERIOD};
 use super::kind::OathType;
 use super::parse::{self, SelectInfo};
-use super::{Instruction, OATH_AID, OathError, ins, tag};
+use super::{Instruction, OATH_AID, OathError, tag};
 use crate::secret::SecretString;
 use crate::transport::apdu::{self, Command};
 use crate::transport::{Response, StatusWord, Transport, Version};
@@ -111,7 +111,8 @@ impl<T: Transport> OathSession<T> {
             return Ok(());
         };
         let response = key.respond(card_challenge);
-        let command = Command::new(0, ins::VALIDATE, 0, 0)
+        let command = Instruction::Validate
+            .command(0, 0)
             .with_tlv(tag::RESPONSE, &response[..])
             .with_tlv(tag::CHALLENGE, &host_challenge);
         let answer = self.send(&command)?;
@@ -132,7 +133,7 @@ impl<T: Transport> OathSession<T> {
 
     /// Lists the accounts with their type and algorithm (LIST).
     pub fn list(&mut self) -> Result<Vec<Credential>, OathError> {
-        let answer = self.request(Instruction::List, &Command::new(0, ins::LIST, 0, 0), None)?;
+        let answer = self.request(Instruction::List, &Instruction::List.command(0, 0), None)?;
         parse::parse_list(answer.data())
     }
 
@@ -176,7 +177,8 @@ impl<T: Transport> OathSession<T> {
         challenge: &[u8],
         valid: Option<std::ops::Range<u64>>,
     ) -> Result<Code, OathError> {
-        let command = Command::new(0, ins::CALCULATE, 0, 1)
+        let command = Instruction::Calculate
+            .command(0, 1)
             .with_tlv(tag::NAME, id.as_bytes())
             .with_tlv(tag::CHALLENGE, challenge);
         let answer = self.request(Instruction::Calculate, &command, Some(id))?;
@@ -197,7 +199,8 @@ impl<T: Transport> OathSession<T> {
     }
 
     fn calculate_all_once(&mut self, unix_time: u64) -> Result<Vec<Calculated>, OathError> {
-        let command = Command::new(0, ins::CALCULATE_ALL, 0, 1)
+        let command = Instruction::CalculateAll
+            .command(0, 1)
             .with_tlv(tag::CHALLENGE, &parse::calculate_all_challenge(unix_time));
         let answer = self.request(Instruction::CalculateAll, &command, None)?;
         parse::parse_calculate_all(answer.data(), unix_time)
@@ -246,7 +249,11 @@ impl<T: Transport> OathSession<T> {
             self.transport.transmit(&[0, 0, 0, 0])?;
             self.long_answer_pending = false;
         }
-        let answer = apdu::transmit(&mut self.transport, command, ins::SEND_REMAINING)?;
+        let answer = apdu::transmit(
+            &mut self.transport,
+            command,
+            Instruction::SendRemaining.code(),
+        )?;
         if self.workaround {
             self.long_answer_pending = answer.data().len() > WORKAROUND_RESPONSE_LENGTH;
         }
@@ -289,14 +296,18 @@ impl<T: Transport> OathSession<T> {
 /// SELECT and parse; the status words that mean "no such application" become
 /// [`OathError::NotAvailable`].
 fn select<T: Transport + ?Sized>(transport: &mut T) -> Result<SelectInfo, OathError> {
-    let command = Command::new(0, ins::SELECT, 0x04, 0x00).with_data(&OATH_AID);
-    let answer = apdu::transmit(transport, &command, ins::SEND_REMAINING)?;
-    match answer.sw().0 {
-        0x9000 => parse::parse_select(answer.data()),
-        0x6A82 | 0x6999 | 0x6D00 | 0x6B00 | 0x6A86 => Err(OathError::NotAvailable),
-        _ => Err(OathError::UnexpectedStatus {
+    let command = Instruction::Select.command(0x04, 0x00).with_data(&OATH_AID);
+    let answer = apdu::transmit(transport, &command, Instruction::SendRemaining.code())?;
+    match answer.sw() {
+        StatusWord::OK => parse::parse_select(answer.data()),
+        StatusWord::FILE_NOT_FOUND
+        | StatusWord::APPLET_SELECT_FAILED
+        | StatusWord::INS_NOT_SUPPORTED
+        | StatusWord::WRONG_P1_P2
+        | StatusWord::INCORRECT_P1_P2 => Err(OathError::NotAvailable),
+        sw => Err(OathError::UnexpectedStatus {
             instruction: Instruction::Select,
-            sw: answer.sw(),
+            sw,
         }),
     }
 }

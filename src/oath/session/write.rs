@@ -1,7 +1,7 @@
 //! The instructions that change the key: PUT, DELETE, RENAME, SET CODE, RESET.
 //!
 //! Every buffer that holds an account key or the password key is zeroizing; the APDUs that carry
-//! them are built in place without reallocation (see [`Command`]).
+//! them are built in place without reallocation (see [`Command`](crate::transport::Command)).
 
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
@@ -11,10 +11,9 @@ use super::{OathSession, select};
 use crate::oath::auth::{self, AccessKey};
 use crate::oath::credential::{CredentialData, CredentialId, DEFAULT_PERIOD};
 use crate::oath::kind::{HashAlgorithm, OathType};
-use crate::oath::{Instruction, OathError, PROPERTY_REQUIRE_TOUCH, ins, tag};
+use crate::oath::{Instruction, OathError, PROPERTY_REQUIRE_TOUCH, tag};
 use crate::secret::SecretString;
 use crate::transport::Transport;
-use crate::transport::apdu::Command;
 
 /// Keys shorter than this are padded with zeros before PUT.
 const MIN_KEY_LENGTH: usize = 14;
@@ -39,7 +38,7 @@ impl<T: Transport> OathSession<T> {
         key_field.push(data.oath_type.bits() | data.algorithm.bits());
         key_field.push(data.digits);
         key_field.extend_from_slice(&key);
-        let mut command = Command::new(0, ins::PUT, 0, 0);
+        let mut command = Instruction::Put.command(0, 0);
         command
             .push_tlv(tag::NAME, id.as_bytes())
             .push_tlv(tag::KEY, &key_field);
@@ -56,7 +55,9 @@ impl<T: Transport> OathSession<T> {
 
     /// Deletes an account (DELETE).
     pub fn delete(&mut self, id: &CredentialId) -> Result<(), OathError> {
-        let command = Command::new(0, ins::DELETE, 0, 0).with_tlv(tag::NAME, id.as_bytes());
+        let command = Instruction::Delete
+            .command(0, 0)
+            .with_tlv(tag::NAME, id.as_bytes());
         self.request(Instruction::Delete, &command, Some(id))?;
         Ok(())
     }
@@ -75,7 +76,8 @@ impl<T: Transport> OathSession<T> {
             id.period()
         };
         let new_id = CredentialId::totp(issuer, name, period)?;
-        let command = Command::new(0, ins::RENAME, 0, 0)
+        let command = Instruction::Rename
+            .command(0, 0)
             .with_tlv(tag::NAME, id.as_bytes())
             .with_tlv(tag::NAME, new_id.as_bytes());
         self.request(Instruction::Rename, &command, Some(id))?;
@@ -102,7 +104,8 @@ impl<T: Transport> OathSession<T> {
         key_field.push(OathType::Totp.bits() | HashAlgorithm::Sha1.bits());
         key_field.extend_from_slice(key.expose());
         let response = key.respond(&challenge);
-        let command = Command::new(0, ins::SET_CODE, 0, 0)
+        let command = Instruction::SetCode
+            .command(0, 0)
             .with_tlv(tag::KEY, &key_field)
             .with_tlv(tag::CHALLENGE, &challenge)
             .with_tlv(tag::RESPONSE, &response[..]);
@@ -113,7 +116,7 @@ impl<T: Transport> OathSession<T> {
 
     /// Removes the password (SET CODE with an empty key). The session must be unlocked.
     pub fn clear_password(&mut self) -> Result<(), OathError> {
-        let command = Command::new(0, ins::SET_CODE, 0, 0).with_tlv(tag::KEY, &[]);
+        let command = Instruction::SetCode.command(0, 0).with_tlv(tag::KEY, &[]);
         self.request(Instruction::SetCode, &command, None)?;
         self.has_password = false;
         Ok(())
@@ -122,7 +125,7 @@ impl<T: Transport> OathSession<T> {
     /// Wipes the OATH application: every account and the password (RESET, then SELECT again
     /// for the new salt). Needs no password.
     pub fn reset(&mut self) -> Result<(), OathError> {
-        let command = Command::new(0, ins::RESET, 0xDE, 0xAD);
+        let command = Instruction::Reset.command(0xDE, 0xAD);
         let answer = self.send(&command)?;
         if !answer.sw().is_ok() {
             return Err(self.status_error(Instruction::Reset, answer.sw(), None));

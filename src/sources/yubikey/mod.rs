@@ -19,7 +19,8 @@
 //! [`YubikeySource`] implements [`CodeSource`] for the credential flow (profile-driven, no
 //! questions about accounts) and has methods for `mfa code`, `mfa accounts` and
 //! `--remember-password`/`--forget-password`. Cards are reached through a [`Connector`]:
-//! [`PcscConnector`] in the binary, anything that speaks APDUs in tests.
+//! [`PcscConnector`] in the binary (with [`PcscConnector::with_trace`] for a redacted APDU
+//! trace), anything that speaks APDUs in tests.
 
 mod account;
 mod connector;
@@ -35,7 +36,7 @@ use std::time::Duration;
 pub use account::{
     AWS_ISSUER, AccountError, AccountSelector, Choice, choose, display_name, mfa_serial_suffix,
 };
-pub use connector::{Connector, PcscConnector};
+pub use connector::{Connector, PcscConnector, TraceSink};
 pub use error::{PasswordOrigin, YubikeyError};
 pub use touch::{DEFAULT_NOTICE_AFTER, TOUCH_TIMEOUT, touch_notice};
 pub use unlock::{KeyOrigin, Unlocked, keyring_name};

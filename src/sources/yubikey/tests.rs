@@ -9,7 +9,8 @@ use mfa_vcard::{CardConfig, OathCard, TouchMode};
 
 use super::*;
 use crate::keystore::MemoryStore;
-use crate::oath::{CredentialData, HashAlgorithm, ins};
+use crate::oath::Instruction::{self, Calculate, List, Select, Validate};
+use crate::oath::{CredentialData, HashAlgorithm};
 use crate::secret::SecretBytes;
 use crate::terminal::ScriptedTerminal;
 use crate::transport::devices::{self, Scan};
@@ -20,6 +21,11 @@ const AWS: &str = "Amazon Web Services:alice@123456789012";
 const ARN: &str = "arn:aws:iam::123456789012:mfa/alice";
 /// RFC 4226's secret; its HOTP codes are 755224, 287082, …
 const RFC_SECRET: &[u8] = b"12345678901234567890";
+
+/// The INS bytes of `instructions`, as the connectors below log them.
+fn codes<const N: usize>(instructions: [Instruction; N]) -> [u8; N] {
+    instructions.map(Instruction::code)
+}
 
 /// A card as a transport, logging the INS of every command.
 struct CardTransport<'a> {
@@ -199,7 +205,7 @@ fn a_known_account_costs_select_and_one_calculate() {
         .calculate(&profile(Some(AWS), None), T, &mut terminal)
         .unwrap();
     assert_eq!(by_account.code.value().expose(), want);
-    let calculate_once = [ins::SELECT, ins::CALCULATE];
+    let calculate_once = codes([Select, Calculate]);
     assert_eq!(source.connector().log, calculate_once.repeat(3));
     assert!(terminal.notices.is_empty(), "{:?}", terminal.notices);
 }
@@ -221,7 +227,7 @@ fn other_accounts_are_found_by_listing() {
     assert_eq!(found.code.value().expose(), want);
     assert_eq!(
         source.connector().log,
-        [ins::SELECT, ins::CALCULATE, ins::LIST, ins::CALCULATE],
+        codes([Select, Calculate, List, Calculate]),
         "the guess, then LIST and the chosen account"
     );
 
@@ -346,10 +352,7 @@ fn the_password_from_the_environment_unlocks_or_fails_once() {
     let mut source = YubikeySource::new(locked_card("hunter2"), &store, with_password("hunter2"));
     let mut terminal = ScriptedTerminal::answering(["never asked"]);
     source.calculate(&query(AWS), T, &mut terminal).unwrap();
-    assert_eq!(
-        source.connector().log,
-        [ins::SELECT, ins::VALIDATE, ins::CALCULATE]
-    );
+    assert_eq!(source.connector().log, codes([Select, Validate, Calculate]));
 
     let mut source = YubikeySource::new(locked_card("hunter2"), &store, with_password("wrong"));
     let error = source.calculate(&query(AWS), T, &mut terminal).unwrap_err();
@@ -406,10 +409,7 @@ fn a_typed_password_is_asked_once_and_can_be_remembered_and_forgotten() {
     source.connector().log.clear();
     let mut terminal = ScriptedTerminal::headless();
     source.calculate(&query(AWS), T, &mut terminal).unwrap();
-    assert_eq!(
-        source.connector().log,
-        [ins::SELECT, ins::VALIDATE, ins::CALCULATE]
-    );
+    assert_eq!(source.connector().log, codes([Select, Validate, Calculate]));
 
     let forgotten = source.forget_password(&mut terminal).unwrap();
     assert!(forgotten.deleted && forgotten.has_password);
@@ -430,17 +430,14 @@ fn listing_accounts_calculates_nothing() {
     assert_eq!(device.reader, "Virtual PCD 00 00");
     let ids: Vec<String> = accounts.iter().map(|c| c.id.to_string()).collect();
     assert_eq!(ids, [AWS, "Counter:counter"]);
-    assert_eq!(source.connector().log, [ins::SELECT, ins::LIST]);
+    assert_eq!(source.connector().log, codes([Select, List]));
 
     let mut source = YubikeySource::new(locked_card("hunter2"), &store, with_password("hunter2"));
     let (_, accounts) = source
         .list_accounts(&mut ScriptedTerminal::headless())
         .unwrap();
     assert_eq!(accounts.len(), 1);
-    assert_eq!(
-        source.connector().log,
-        [ins::SELECT, ins::VALIDATE, ins::LIST]
-    );
+    assert_eq!(source.connector().log, codes([Select, Validate, List]));
     let mut source = YubikeySource::new(locked_card("hunter2"), &store, options());
     let error = source
         .list_accounts(&mut ScriptedTerminal::headless())

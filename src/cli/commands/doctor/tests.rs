@@ -332,10 +332,10 @@ fn a_good_setup_is_all_ok_and_lists_without_calculating() {
     assert_eq!(find(&report, "mfa_serial").detail, ARN);
     assert!(find(&report, "clock").detail.starts_with("within 2 s"));
     assert!(find(&report, "sts").detail.contains("user/alice"));
-    use crate::oath::ins;
+    use crate::oath::Instruction::{List, Select};
     assert_eq!(
         cards.log(),
-        [ins::SELECT, ins::SELECT, ins::LIST],
+        [Select, Select, List].map(|ins| ins.code()),
         "SELECT for the key line, SELECT + LIST for the account: no CALCULATE"
     );
     assert_eq!(

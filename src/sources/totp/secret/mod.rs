@@ -342,5 +342,4 @@ fn shorten(text: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "secret_tests.rs"]
 mod tests;

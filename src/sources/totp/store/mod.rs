@@ -363,5 +363,4 @@ impl TotpStore {
 }
 
 #[cfg(test)]
-#[path = "store_tests.rs"]
 mod tests;

@@ -260,5 +260,4 @@ fn name_of(file_name_text: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-#[path = "file_store_tests.rs"]
 mod tests;
