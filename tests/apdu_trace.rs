@@ -51,3 +51,43 @@ fn a_traced_transaction_on_a_real_reader_hides_the_key_and_the_code() {
         "the code itself reaches the caller"
     );
 }
+
+/// `mfa --trace-apdu code`: the trace reaches stderr with the CALCULATE answer redacted, while
+/// stdout still carries only the code.
+#[test]
+fn the_trace_option_prints_redacted_apdus_on_stderr() {
+    use common::Sandbox;
+    use common::yubikey::{AWS_ID, SEED_SHA1, ykman_add};
+
+    let slot = insert_card(CardConfig::default());
+    ykman_add(
+        &slot,
+        &["-i", "Amazon Web Services"],
+        "alice@123456789012",
+        SEED_SHA1,
+    );
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .mfa_without_tty()
+        .args(["--trace-apdu", "code", AWS_ID])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let code = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(code.trim().len(), 6, "{code}");
+    assert!(
+        stderr.contains("mfa: apdu > 00 A4 04 00 07 A0 00 00 05 27 21 01"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("mfa: apdu > 00 A2 00 01"), "{stderr}");
+    assert!(stderr.contains("bytes of data redacted"), "{stderr}");
+    assert!(!stderr.contains(code.trim()), "the code leaked:\n{stderr}");
+    // Without the option, no trace.
+    let output = sandbox
+        .mfa_without_tty()
+        .args(["code", AWS_ID])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("apdu"));
+}

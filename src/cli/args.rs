@@ -68,6 +68,10 @@ pub struct GlobalArgs {
     /// Neither read nor write the session cache.
     #[arg(long, global = true)]
     pub no_cache: bool,
+
+    /// Print the APDUs exchanged with the key on stderr, secrets redacted (for bug reports).
+    #[arg(long, global = true)]
+    pub trace_apdu: bool,
 }
 
 #[derive(Debug, Subcommand)]

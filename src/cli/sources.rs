@@ -3,6 +3,8 @@
 //! `mfa_process` and the prompt, chosen by [`auto::plan`] — for the credential flow and for
 //! `mfa code`, `mfa accounts`, `mfa doctor` alike.
 
+use std::io::Write;
+
 use super::context::Context;
 use super::{Failure, advice, interrupt};
 use crate::aws::chain::{self, ChainError, ResolvedProfile};
@@ -124,9 +126,25 @@ pub fn yubikey_options(ctx: &Context, profile: &ProfileDevice) -> Result<Yubikey
     })
 }
 
+/// The PC/SC connector, tracing every APDU to stderr with `--trace-apdu` (keys, passwords,
+/// codes and MACs redacted; see `docs/yubikey.md`).
+pub fn connector(ctx: &Context) -> PcscConnector {
+    let connector = PcscConnector::new();
+    if !ctx.global.trace_apdu {
+        return connector;
+    }
+    connector.with_trace(|line: &str| {
+        // Nothing better to do when stderr is gone.
+        let _ = writeln!(std::io::stderr().lock(), "mfa: apdu {line}");
+    })
+}
+
 /// The YubiKey source over PC/SC with `options`.
-pub fn yubikey_source(options: YubikeyOptions) -> YubikeySource<'static, PcscConnector> {
-    YubikeySource::new(PcscConnector::new(), &KEYRING, options)
+pub fn yubikey_source(
+    ctx: &Context,
+    options: YubikeyOptions,
+) -> YubikeySource<'static, PcscConnector> {
+    YubikeySource::new(connector(ctx), &KEYRING, options)
 }
 
 /// The code source the flags and the profile choose: one source, or the `auto` chain.
@@ -147,7 +165,7 @@ pub fn code_source(
         sources.push(match kind {
             SourceKind::Yubikey => {
                 let options = yubikey_options(ctx, &ProfileDevice::of(profile))?;
-                Box::new(yubikey_source(options))
+                Box::new(yubikey_source(ctx, options))
             }
             SourceKind::Totp => {
                 let dir = FileStore::default_dir(

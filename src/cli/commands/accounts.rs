@@ -36,7 +36,7 @@ pub fn run(ctx: &mut Context, args: AccountsArgs) -> Result<Exit, Failure> {
     interrupt::install();
     let profile = sources::context_device(ctx, ProfileUse::KeyOnly)?;
     let options = sources::yubikey_options(ctx, &profile)?;
-    let mut source = sources::yubikey_source(options);
+    let mut source = sources::yubikey_source(ctx, options);
     let now = unix_now()?;
     list(
         args,

@@ -41,7 +41,7 @@ pub fn run(ctx: &mut Context, query: Option<&str>) -> Result<Exit, Failure> {
     };
     let profile = sources::context_device(ctx, usage)?;
     let options = sources::yubikey_options(ctx, &profile)?;
-    let mut source = sources::yubikey_source(options);
+    let mut source = sources::yubikey_source(ctx, options);
     let now = unix_now()?;
     print(
         query,

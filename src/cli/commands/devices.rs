@@ -10,9 +10,10 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::cli::output::{self, json_text, write_out};
+use crate::cli::sources;
 use crate::cli::{Context, Exit, Failure, advice, interrupt};
 use crate::oath::OathSession;
-use crate::sources::yubikey::{Connector, PcscConnector};
+use crate::sources::yubikey::Connector;
 use crate::terminal::Terminal;
 use crate::transport::Version;
 
@@ -21,7 +22,7 @@ pub fn run(ctx: &mut Context, json: bool) -> Result<Exit, Failure> {
     interrupt::install();
     list(
         json,
-        &mut PcscConnector::new(),
+        &mut sources::connector(ctx),
         &mut ctx.terminal,
         &mut std::io::stdout().lock(),
     )

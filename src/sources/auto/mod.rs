@@ -114,23 +114,6 @@ pub enum PlanError {
     NoProcess { origin: SettingOrigin },
 }
 
-impl PlanError {
-    /// What to do about it.
-    pub fn fix(&self) -> String {
-        match self {
-            PlanError::UnknownSetting { .. } => format!(
-                "set mfa_source to one of {} in the profile",
-                SourceSetting::NAMES.join(", ")
-            ),
-            PlanError::NoProcess { .. } => {
-                "set mfa_process in the profile (e.g. `mfa_process = pass otp aws`), or choose \
-                 another source with --source"
-                    .into()
-            }
-        }
-    }
-}
-
 /// The sources to try. `flag` (from `--source`/`MFA_SOURCE`) wins over `profile_setting` (the
 /// profile's `mfa_source`, unparsed), which wins over `auto`. `has_process` says whether the
 /// profile sets `mfa_process`.

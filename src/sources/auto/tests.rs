@@ -302,7 +302,6 @@ fn plan_errors_are_configuration_errors() {
         }
     );
     assert!(err.to_string().contains("carrier-pigeon"));
-    assert!(err.fix().contains("auto, yubikey, totp, process, prompt"));
     let err = plan(None, Some("process"), false).unwrap_err();
     assert_eq!(
         err,

@@ -146,7 +146,7 @@ pub fn run(ctx: &mut Context, json: bool) -> Result<Exit, Failure> {
         // A bad mfa_yubikey_serial has a check of its own; choose the key without it.
         Err(_) => sources::yubikey_options(ctx, &ProfileDevice::default())?,
     };
-    let mut source = sources::yubikey_source(options);
+    let mut source = sources::yubikey_source(ctx, options);
     let var = ctx.env.lookup();
     let setup = DoctorSetup {
         profile: &ctx.global.profile,

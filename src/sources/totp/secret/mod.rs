@@ -86,24 +86,6 @@ pub enum SecretError {
     Malformed { detail: String },
 }
 
-impl SecretError {
-    /// What to do about it: the second line of the message.
-    pub fn fix(&self) -> &'static str {
-        match self {
-            SecretError::Hotp => {
-                "register a virtual MFA device (TOTP) and paste its Base32 seed or otpauth://totp/ URI"
-            }
-            SecretError::BadLength { .. } | SecretError::TooShort { .. } => {
-                "paste the whole seed (AWS shows 64 characters under \"Show secret key\"), not a code"
-            }
-            _ => {
-                "paste the Base32 seed (letters A-Z, digits 2-7; spaces and lower case are fine) \
-                 or the otpauth://totp/... URI of the QR code"
-            }
-        }
-    }
-}
-
 /// A seed with its parameters. `Debug` shows the parameters only.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TotpSecret {

@@ -225,9 +225,7 @@ fn bad_uris_are_refused_clearly() {
         let err = TotpSecret::parse(&uri).unwrap_err();
         assert_eq!(err, expected, "{uri}");
         assert!(!err.to_string().contains(seed), "{err}");
-        assert!(!err.fix().is_empty());
     }
-    assert!(SecretError::Hotp.fix().contains("TOTP"));
 }
 
 #[test]

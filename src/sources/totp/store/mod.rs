@@ -68,45 +68,6 @@ pub enum StoreError {
     Keyring(#[from] KeystoreError),
 }
 
-impl StoreError {
-    /// What to do about it: the second line of the message.
-    pub fn fix(&self) -> String {
-        match self {
-            StoreError::BadName { .. } => {
-                "use the MFA device's ARN (the profile's mfa_serial) or another short printable name"
-                    .into()
-            }
-            StoreError::AlreadyExists { .. } => {
-                "add --force to replace it (the old seed is lost), or `mfa totp remove` it first"
-                    .into()
-            }
-            StoreError::Exposed { path, .. } => format!(
-                "if nobody else could read it, `chmod 600 {}`; otherwise treat the seed as leaked: \
-                 re-register the MFA device and add the new seed",
-                path.display()
-            ),
-            StoreError::ForeignOwner { path, .. } | StoreError::NotAFile { path } => format!(
-                "remove {} and add the secret again with `mfa totp add`",
-                path.display()
-            ),
-            StoreError::Corrupt { .. } => {
-                "remove it with `mfa totp remove NAME` and add the secret again with `mfa totp add`"
-                    .into()
-            }
-            StoreError::Io { path, .. } => {
-                format!("check that {} is yours and writable", path.display())
-            }
-            StoreError::Keyring(KeystoreError::Unsupported) => {
-                "use the file store: `mfa totp add --store file`".into()
-            }
-            StoreError::Keyring(_) => {
-                "check that the OS keyring works (`keyctl show @u` on Linux), or use --store file"
-                    .into()
-            }
-        }
-    }
-}
-
 /// Checks a name: not empty, at most 200 bytes, no control characters.
 pub(crate) fn check_name(name: &str) -> Result<(), StoreError> {
     let bad = |reason| {
