@@ -5,8 +5,9 @@ use std::ffi::OsString;
 
 use super::aws::ProfileFacts;
 use super::{Check, DoctorSetup, Status};
-use crate::aws::credentials::{self, CredentialsError, LongTermCredentials, rfc3339};
+use crate::aws::credentials::{self, LongTermCredentials, rfc3339};
 use crate::aws::sts::{CallerIdentity, StsClient, StsError, StsSettings};
+use crate::cli::advice;
 
 /// Largest clock difference with STS that is not reported: a TOTP code is valid for its 30 s
 /// step, and AWS accepts little more.
@@ -81,7 +82,7 @@ pub(super) fn sts_and_clock(
                     "sts",
                     Status::Fail,
                     format!("the long-term credentials cannot be loaded: {error}"),
-                    credentials_fix(&error),
+                    advice::aws::credentials(&error).fix(),
                 ),
                 unchecked("no long-term credentials to call STS with".to_owned()),
             ];
@@ -180,7 +181,11 @@ fn sts_problem(error: &StsError, endpoint: &str) -> Check {
             "the secret key does not match the access key id: check aws_secret_access_key"
                 .to_owned(),
         ),
-        _ => (
+        StsError::MfaCodeRejected { .. }
+        | StsError::MfaSerialInvalid { .. }
+        | StsError::AccessDenied { .. }
+        | StsError::Validation { .. }
+        | StsError::Other { .. } => (
             Status::Fail,
             "check the profile's long-term keys (`aws sts get-caller-identity --profile …` \
              should work without MFA)"
@@ -188,19 +193,4 @@ fn sts_problem(error: &StsError, endpoint: &str) -> Check {
         ),
     };
     Check::problem("sts", status, error.to_string(), fix)
-}
-
-fn credentials_fix(error: &CredentialsError) -> &'static str {
-    match error {
-        CredentialsError::MissingStaticKey { .. } => {
-            "set aws_access_key_id and aws_secret_access_key on the profile in the credentials file"
-        }
-        CredentialsError::MissingEnvironment { .. } => {
-            "export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (credential_source = Environment)"
-        }
-        _ => {
-            "run the profile's credential_process by hand and check that it prints the JSON of \
-              `Version: 1`"
-        }
-    }
 }
