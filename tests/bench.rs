@@ -8,7 +8,8 @@
 
 mod common;
 
-use common::{CardConfig, insert_card};
+use common::ykman::ykman_add;
+use common::{CardConfig, TouchMode, insert_card};
 
 /// SELECT of the OATH application through pcscd, the way any PC/SC client does it.
 #[test]
@@ -126,15 +127,7 @@ fn insert_and_remove_repeatedly() {
 fn counters_and_touch_modes_through_ykman() {
     use std::time::{Duration, Instant};
     let slot = insert_card(CardConfig::default());
-    slot.ykman(&[
-        "oath",
-        "accounts",
-        "add",
-        "-f",
-        "-t",
-        "t",
-        "JBSWY3DPEHPK3PXP",
-    ]);
+    ykman_add(&slot, &["-t"], "t", "JBSWY3DPEHPK3PXP");
     assert_eq!(slot.card().with_card(|c| c.accounts()), ["t"]);
     let instructions = slot.card().instructions();
     assert_eq!(instructions.len(), slot.card().apdu_count());
@@ -143,14 +136,14 @@ fn counters_and_touch_modes_through_ykman() {
         "{instructions:02X?}"
     );
 
-    slot.card().set_touch(common::TouchMode::Deny);
+    slot.card().set_touch(TouchMode::Deny);
     let denied = slot.ykman_output(&["oath", "accounts", "code", "-s", "t"]);
     assert!(!denied.status.success());
     assert!(String::from_utf8_lossy(&denied.stderr).contains("Touch account timed out"));
     assert_eq!(slot.card().touch_count(), 1);
 
     slot.card()
-        .set_touch(common::TouchMode::Delay(Duration::from_millis(300)));
+        .set_touch(TouchMode::Delay(Duration::from_millis(300)));
     let start = Instant::now();
     slot.ykman(&["oath", "accounts", "code", "-s", "t"]);
     assert!(start.elapsed() >= Duration::from_millis(300));

@@ -13,19 +13,17 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
 use common::Sandbox;
-use mfa::aws::cache::{CacheDir, CachedSession, SessionCache, SessionKey, SessionKind};
-use mfa::aws::credentials::SessionCredentials;
+use common::cache::{Planted, cached_session};
+use common::fixtures::{ADMIN_ROLE as ROLE, ARN as SERIAL, now};
+use common::output::{stderr_of, stdout_of};
+use mfa::aws::cache::{CachedSession, SessionCache, SessionKey, SessionKind};
 use mfa::aws::credentials::rfc3339;
 use mfa::keystore::OsKeyring;
-use mfa::secret::SecretString;
 
-const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
-const ROLE: &str = "arn:aws:iam::123456789012:role/Admin";
 const KEY_ID: &str = "ASIACACHETESTKEY0001";
 const SECRET: &str = "cache-test-secret-access-key";
 const TOKEN: &str = "cache-test-session-token";
@@ -38,26 +36,14 @@ fn keyring_lock() -> MutexGuard<'static, ()> {
     KEYRING.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
+/// A session with this file's made-up credentials.
 fn session(kind: SessionKind, profile: &str, expiration: u64) -> CachedSession {
-    CachedSession {
-        kind,
-        profile: profile.into(),
-        mfa_serial: (kind == SessionKind::SessionToken).then(|| SERIAL.into()),
-        role_arn: (kind == SessionKind::Role).then(|| ROLE.into()),
-        credentials: SessionCredentials {
-            access_key_id: KEY_ID.into(),
-            secret_access_key: SecretString::new(SECRET.into()),
-            session_token: SecretString::new(TOKEN.into()),
-            expiration,
-        },
-    }
+    let credentials = Planted {
+        access_key_id: KEY_ID,
+        secret_access_key: SECRET,
+        session_token: TOKEN,
+    };
+    cached_session(kind, profile, &credentials, expiration)
 }
 
 fn cache_dir(sandbox: &Sandbox) -> PathBuf {
@@ -65,15 +51,7 @@ fn cache_dir(sandbox: &Sandbox) -> PathBuf {
 }
 
 fn file_cache(sandbox: &Sandbox) -> SessionCache {
-    SessionCache::file(CacheDir::open(cache_dir(sandbox)).unwrap())
-}
-
-fn stdout_of(output: &std::process::Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr_of(output: &std::process::Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
+    common::cache::file_cache(&cache_dir(sandbox))
 }
 
 /// `mfa ARGS`, which must exit 0 and never print a credential; (stdout, stderr).

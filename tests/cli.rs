@@ -1,16 +1,17 @@
-//! The command-line contract of docs/commands.md and §6, driven through the real binary: the command tree,
-//! usage errors (exit 2), commands not built yet (exit 2, "not implemented yet", nothing on
-//! stdout), completions.
+//! The command-line contract, driven through the real binary: the command tree, usage errors
+//! (exit 2), commands not built yet (exit 2, "not implemented yet", nothing on stdout),
+//! completions. `tests/snapshots.rs` pins the exact text of the same outputs.
 
 mod common;
 
 use common::Sandbox;
+use common::output::{assert_two_line_failure, stdout_of};
 use predicates::prelude::*;
 
 #[test]
 fn help_lists_every_command_of_the_spec() {
     let out = Sandbox::new().mfa().arg("--help").assert().success();
-    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let text = stdout_of(out.get_output());
     for command in [
         "yubi",
         "exec",
@@ -71,19 +72,9 @@ fn commands_not_built_yet_say_so_and_exit_2() {
         &["register"],
         &["deregister"],
     ] {
-        let out = sandbox.mfa().args(args).assert().code(2).stdout("");
-        let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
-        let lines: Vec<&str> = stderr.lines().collect();
-        assert_eq!(
-            lines.len(),
-            2,
-            "{args:?}: expected two lines, got {stderr:?}"
-        );
-        assert!(
-            lines[0].contains("not implemented yet"),
-            "{args:?}: {stderr}"
-        );
-        assert!(lines[1].starts_with("  hint: "), "{args:?}: {stderr}");
+        let out = sandbox.mfa().args(args).output().unwrap();
+        let [what, _] = assert_two_line_failure(&out, 2);
+        assert!(what.contains("not implemented yet"), "{args:?}: {what}");
     }
 }
 

@@ -6,50 +6,25 @@
 
 mod common;
 
-use std::fs::File;
-
 use serde_json::Value;
 
-use common::yubikey::{ARN, AWS_ID, SEED_SHA1, ykman_add};
-use common::{CardConfig, Sandbox, insert_card, wait_for_card};
-use mfa_sts::{Config, Mfa, StsDouble, User};
-
-const ACCESS_KEY: &str = "AKIADOCTORALICE00001";
-const SECRET_KEY: &str = "doctor-long-term-secret";
-const NO_PCSCD: (&str, &str) = ("PCSCLITE_CSOCK_NAME", "/tmp/nonexistent.comm");
+use common::aws::{alice_sandbox, alice_sts};
+use common::fixtures::{ARN, AWS_ID, NO_PCSCD, SECRET_KEY};
+use common::output::{stderr_of, stdout_of};
+use common::yubikey::{add_aws_account, ins};
+use common::{CardConfig, Sandbox, hold_empty_readers, insert_card};
+use mfa_sts::StsDouble;
 
 /// An STS double that knows alice's keys and MFA device.
 fn sts() -> StsDouble {
-    StsDouble::start(Config {
-        users: vec![User {
-            name: "alice".into(),
-            account: "123456789012".into(),
-            access_key_id: ACCESS_KEY.into(),
-            secret_access_key: SECRET_KEY.into(),
-            mfa: Some(Mfa {
-                serial: ARN.into(),
-                seed_base32: SEED_SHA1.into(),
-            }),
-        }],
-        ..Config::default()
-    })
-    .unwrap()
+    alice_sts(vec![])
 }
 
 /// A sandbox with alice's `[default]` profile: keys and `mfa_serial`.
 fn configured() -> Sandbox {
-    let sandbox = Sandbox::new();
-    sandbox.write_config(&format!(
+    alice_sandbox(&format!(
         "[default]\nregion = eu-west-1\nmfa_serial = {ARN}\n"
-    ));
-    std::fs::write(
-        sandbox.path(".aws/credentials"),
-        format!(
-            "[default]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"
-        ),
-    )
-    .unwrap();
-    sandbox
+    ))
 }
 
 struct Doctor {
@@ -91,17 +66,14 @@ impl Doctor {
 
 /// `mfa doctor ARGS` without a terminal, with `envs`; never shows the secret key.
 fn doctor(sandbox: &Sandbox, envs: &[(&str, &str)], args: &[&str]) -> Doctor {
-    let output = sandbox
-        .mfa_without_tty()
-        .envs(envs.iter().copied())
-        .arg("doctor")
-        .args(args)
-        .output()
-        .unwrap();
+    let args: Vec<&str> = std::iter::once("doctor")
+        .chain(args.iter().copied())
+        .collect();
+    let output = sandbox.run_without_tty(envs, &args);
     let result = Doctor {
         code: output.status.code(),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
+        stdout: stdout_of(&output),
+        stderr: stderr_of(&output),
     };
     for text in [&result.stdout, &result.stderr] {
         assert!(
@@ -168,12 +140,9 @@ fn without_pcscd_the_key_checks_warn() {
 
 #[test]
 fn readers_without_a_card() {
-    let bench = common::bench();
     // Hold the bench's card lock without inserting a card: no other test's card shows up.
-    let lock = File::create(std::env::temp_dir().join("mfa-bench-card.lock")).unwrap();
-    lock.lock().unwrap();
-    wait_for_card(&bench.reader, false);
-    wait_for_card(&bench.empty_reader, false);
+    let readers = hold_empty_readers();
+    let bench = &readers.bench;
 
     let sandbox = configured();
     let sts = sts();
@@ -252,12 +221,7 @@ fn without_configuration_the_profile_fails() {
 #[test]
 fn a_good_setup_with_the_virtual_key_and_sts() {
     let slot = insert_card(CardConfig::default());
-    ykman_add(
-        &slot,
-        &["-i", "Amazon Web Services"],
-        "alice@123456789012",
-        SEED_SHA1,
-    );
+    add_aws_account(&slot, &[]);
     let sandbox = configured();
     let sts = sts();
     let apdus_before = slot.card().instructions().len();
@@ -319,8 +283,7 @@ fn a_good_setup_with_the_virtual_key_and_sts() {
 
     // LIST only: no code calculated (no CALCULATE; SELECT and CALCULATE ALL share A4, and
     // the account check has no use for the latter), no touch, no MFA code spent.
-    const LIST: u8 = 0xA1;
-    const CALCULATE: u8 = 0xA2;
+    use ins::{CALCULATE, LIST};
     let sent = slot.card().instructions();
     let doctor_sent = &sent[apdus_before..];
     assert!(doctor_sent.contains(&LIST), "no LIST: {doctor_sent:02X?}");

@@ -9,7 +9,8 @@
 mod common;
 
 use common::aws::{ACCESS_KEY, ADMIN_ROLE, LONG_ROLE, World, aws_vars};
-use common::yubikey::{ARN, SEED_SHA1};
+use common::fixtures::{ARN, SEED_SHA1, now};
+use common::output::{assert_two_line_failure, stderr_of};
 use mfa_sts::Fault;
 use predicates::prelude::*;
 
@@ -57,7 +58,7 @@ fn mfa_code_works_headless_and_the_second_run_is_cached() {
         .assert()
         .success();
     assert!(aws_vars(&out.get_output().stdout)["AWS_ACCESS_KEY_ID"].starts_with("ASIA"));
-    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("from the cache"));
+    assert!(stderr_of(out.get_output()).contains("from the cache"));
     assert_eq!(world.sts.mfa_calls(), 1, "the second run spent a code");
 }
 
@@ -75,7 +76,7 @@ fn no_code_anywhere_names_the_four_ways() {
 
 #[test]
 fn mfa_process_gives_the_code() {
-    let code = mfa_sts::StsDouble::totp(SEED_SHA1, common::yubikey::now());
+    let code = mfa_sts::StsDouble::totp(SEED_SHA1, now());
     let world = World::with_config(&format!(
         "[profile proc]\nrole_arn = {ADMIN_ROLE}\nsource_profile = default\n\
          mfa_process = printf '%s\\n' {code}\n"
@@ -211,11 +212,11 @@ fn sts_failures_are_explained() {
             .mfa()
             .args(["exec", "--", "true"])
             .env("MFA_CODE", world.code_now())
-            .assert()
-            .code(1);
-        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+            .output()
+            .unwrap();
+        assert_two_line_failure(&out, 1);
+        let stderr = stderr_of(&out);
         assert!(stderr.contains(expected), "{expected}: {stderr}");
-        assert_eq!(stderr.lines().count(), 2, "{stderr}");
     }
     let world = World::new();
     world
@@ -247,7 +248,7 @@ fn a_reused_code_is_explained() {
         .env("MFA_CACHE_DIR", world.sandbox.path("third-cache"))
         .assert()
         .code(1);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr);
+    let stderr = stderr_of(out.get_output());
     assert!(
         stderr.contains("invalid MFA one time pass code"),
         "{stderr}"
@@ -264,11 +265,9 @@ fn unknown_profile_and_missing_serial_are_configuration_errors() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("admin"));
-    std::fs::write(
-        world.sandbox.path(".aws/credentials"),
-        format!("[nomfa]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = x\n"),
-    )
-    .unwrap();
+    world.sandbox.write_credentials(&format!(
+        "[nomfa]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = x\n"
+    ));
     world
         .mfa()
         .args(["-p", "nomfa", "exec", "--", "true"])
@@ -305,8 +304,8 @@ fn a_short_duration_reaches_sts_and_the_child() {
     assert_eq!(world.sts.calls()[0].duration, Some(900));
     let expiration = aws_vars(&out.get_output().stdout)["AWS_CREDENTIAL_EXPIRATION"].clone();
     let expires = mfa::aws::credentials::rfc3339::parse(&expiration).unwrap();
-    let now = common::yubikey::now();
-    assert!(expires > now + 800 && expires <= now + 900, "{expiration}");
+    let t = now();
+    assert!(expires > t + 800 && expires <= t + 900, "{expiration}");
     // Still fresh (more than 5 minutes left): the next run is served from the cache.
     world.mfa().args(["exec", "--", "true"]).assert().success();
     assert_eq!(world.sts.mfa_calls(), 1);

@@ -9,30 +9,28 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 
 use common::aws::{ACCESS_KEY, World, aws_vars};
-use common::yubikey::{ARN, SEED_SHA1, now};
-use mfa::aws::cache::{CacheDir, CachedSession, SessionCache, SessionKey, SessionKind};
-use mfa::aws::credentials::SessionCredentials;
-use mfa::secret::SecretString;
+use common::cache::{Planted, cached_session, file_cache};
+use common::fixtures::{ARN, SEED_SHA1, now};
+use common::output::stderr_of;
+use mfa::aws::cache::{SessionKey, SessionKind};
 
 /// Stores a made-up session for alice's default profile, expiring at `expiration`; returns the
 /// entry's path.
 fn plant(world: &World, expiration: u64) -> std::path::PathBuf {
-    let dir = CacheDir::open(world.sandbox.path(".cache/mfa")).unwrap();
-    let path = dir.path().to_owned();
-    let cache = SessionCache::file(dir);
+    let path = world.sandbox.path(".cache/mfa");
+    let cache = file_cache(&path);
     let key = SessionKey::session_token(ACCESS_KEY, ARN);
-    let session = CachedSession {
-        kind: SessionKind::SessionToken,
-        profile: "default".into(),
-        mfa_serial: Some(ARN.into()),
-        role_arn: None,
-        credentials: SessionCredentials {
-            access_key_id: "ASIAPLANTED000000001".into(),
-            secret_access_key: SecretString::new("planted".into()),
-            session_token: SecretString::new("planted".into()),
-            expiration,
-        },
+    let credentials = Planted {
+        access_key_id: "ASIAPLANTED000000001",
+        secret_access_key: "planted",
+        session_token: "planted",
     };
+    let session = cached_session(
+        SessionKind::SessionToken,
+        "default",
+        &credentials,
+        expiration,
+    );
     cache.put(&key, &session).unwrap();
     path.join(format!("{}.json", key.id()))
 }
@@ -50,7 +48,7 @@ fn child_key(world: &World, code: Option<&str>, verbose: bool) -> (String, Strin
     let output = out.get_output();
     (
         aws_vars(&output.stdout)["AWS_ACCESS_KEY_ID"].clone(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+        stderr_of(output),
     )
 }
 
@@ -120,7 +118,7 @@ fn a_spent_step_is_waited_out_instead_of_failing() {
         .args(["--source", "totp", "exec", "--", "true"])
         .assert()
         .success();
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr);
+    let stderr = stderr_of(out.get_output());
     assert!(stderr.contains("already spent"), "{stderr}");
     assert_eq!(world.sts.mfa_calls(), 2);
     assert!(

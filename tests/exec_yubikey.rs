@@ -9,7 +9,10 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::aws::{OATH_ACCOUNT, World, aws_vars};
-use common::yubikey::{SEED_SHA1, ykman_add};
+use common::fixtures::{SEED_SHA1, now};
+use common::output::{stderr_of, stdout_of};
+use common::signals::interrupt;
+use common::ykman::ykman_add;
 use common::{CardConfig, TouchMode, insert_card};
 
 fn yubi(world: &World, args: &[&str]) -> std::process::Output {
@@ -25,11 +28,7 @@ fn yubi_runs_the_command_with_a_code_from_the_key() {
     ykman_add(&slot, &[], OATH_ACCOUNT, SEED_SHA1);
     let before = slot.card().apdu_count();
     let out = yubi(&world, &["env"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(aws_vars(&out.stdout)["AWS_ACCESS_KEY_ID"].starts_with("ASIA"));
     assert_eq!(world.sts.mfa_calls(), 1);
     assert!(slot.card().apdu_count() > before);
@@ -56,9 +55,9 @@ fn a_touch_account_asks_for_the_touch_on_stderr_once() {
     ykman_add(&slot, &["--touch"], OATH_ACCOUNT, SEED_SHA1);
     // Options before CMD are mfa's (`mfa yubi [-p P] CMD`); everything from CMD on is CMD's.
     let out = yubi(&world, &["-p", "admin", "sh", "-c", "echo ran"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = stderr_of(&out);
     assert!(out.status.success(), "{stderr}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "ran\n");
+    assert_eq!(stdout_of(&out), "ran\n");
     assert!(stderr.contains("Touch your YubiKey"), "{stderr}");
     assert_eq!(slot.card().touch_count(), 1);
     assert_eq!(world.sts.mfa_calls(), 1);
@@ -74,7 +73,7 @@ fn a_denied_touch_fails_clearly_and_spends_nothing() {
     ykman_add(&slot, &["--touch"], OATH_ACCOUNT, SEED_SHA1);
     let out = yubi(&world, &["true"]);
     assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = stderr_of(&out);
     assert!(stderr.contains("touch"), "{stderr}");
     assert_eq!(world.sts.calls().len(), 0);
 }
@@ -100,12 +99,8 @@ fn eight_parallel_runs_cost_one_touch_and_one_code() {
     let mut keys = Vec::new();
     for child in children {
         let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        keys.push(String::from_utf8_lossy(&out.stdout).trim().to_owned());
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        keys.push(stdout_of(&out).trim().to_owned());
     }
     assert_eq!(world.sts.mfa_calls(), 1, "{:?}", world.sts.calls());
     assert_eq!(slot.card().touch_count(), 1);
@@ -123,7 +118,7 @@ fn a_refused_key_code_is_retried_once_with_the_next_steps_code() {
     let slot = insert_card(CardConfig::default());
     ykman_add(&slot, &[], OATH_ACCOUNT, SEED_SHA1);
     // Both runs must fall in one 30 s step: start early in one.
-    let into_step = common::yubikey::now() % 30;
+    let into_step = now() % 30;
     if into_step > 20 {
         std::thread::sleep(Duration::from_secs(31 - into_step));
     }
@@ -135,7 +130,7 @@ fn a_refused_key_code_is_retried_once_with_the_next_steps_code() {
         .assert()
         .success();
     let out = yubi(&world, &["-v", "true"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = stderr_of(&out);
     assert!(out.status.success(), "{stderr}");
     assert!(
         stderr.contains("retrying once with the next step's code"),
@@ -144,15 +139,6 @@ fn a_refused_key_code_is_retried_once_with_the_next_steps_code() {
     let calls = world.sts.calls();
     let errors: Vec<_> = calls.iter().map(|c| c.error.as_deref()).collect();
     assert_eq!(errors, [None, Some("AccessDenied"), None], "{calls:?}");
-}
-
-/// Sends SIGINT to `pid`.
-fn interrupt(pid: u32) {
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
 }
 
 /// Ctrl-C while `mfa yubi` waits for a touch: exit 130 with the two-line message, nothing spent.

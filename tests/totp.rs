@@ -9,23 +9,12 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use common::Sandbox;
+use common::fixtures::{ARN, SEED_SHA1 as SEED, in_one_step, now};
+use common::output::{assert_two_line_failure, stderr_of, stdout_of};
 
-const ARN: &str = "arn:aws:iam::123456789012:mfa/alice";
-const SEED: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
-
-/// `mfa` in the sandbox, with the data directory inside it too.
+/// `mfa` in the sandbox, with the data directory (`XDG_DATA_HOME`) at `data` inside it.
 fn mfa(sandbox: &Sandbox) -> assert_cmd::Command {
-    let mut cmd = sandbox.mfa();
-    cmd.env("XDG_DATA_HOME", sandbox.path("data"));
-    cmd
-}
-
-fn stderr_of(output: &std::process::Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
-}
-
-fn stdout_of(output: &std::process::Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
+    sandbox.mfa_with_data_home("data")
 }
 
 /// The rows of `mfa totp list --json` with these names (the OS keyring is shared with the rest of
@@ -45,14 +34,9 @@ fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
+/// A usage error: exit 2 and the two-line failure.
 fn assert_two_line_usage_error(output: &std::process::Output) {
-    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(output));
-    assert_eq!(stdout_of(output), "");
-    let stderr = stderr_of(output);
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 2, "{stderr}");
-    assert!(lines[0].starts_with("mfa: "), "{stderr}");
-    assert!(lines[1].starts_with("  hint: "), "{stderr}");
+    assert_two_line_failure(output, 2);
 }
 
 #[test]
@@ -113,11 +97,9 @@ fn add_list_remove_with_the_secret_on_stdin() {
 #[test]
 fn the_default_name_is_the_profiles_mfa_serial() {
     let sandbox = Sandbox::new();
-    std::fs::write(
-        sandbox.path(".aws/config"),
-        format!("[profile prod]\nmfa_serial = {ARN}\nregion = eu-west-1\n"),
-    )
-    .unwrap();
+    sandbox.write_config(&format!(
+        "[profile prod]\nmfa_serial = {ARN}\nregion = eu-west-1\n"
+    ));
     let uri = format!(
         "otpauth://totp/Amazon%20Web%20Services:alice@123456789012?secret={SEED}\
          &issuer=Amazon%20Web%20Services"
@@ -255,32 +237,20 @@ fn the_keyring_store_on_request() {
 #[test]
 fn mfa_code_uses_the_profiles_software_secret() {
     let sandbox = Sandbox::new();
-    sandbox.write_config(
-        "[default]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\nmfa_source = totp\n",
-    );
+    sandbox.write_config(&format!(
+        "[default]\nmfa_serial = {ARN}\nmfa_source = totp\n"
+    ));
     sandbox
         .mfa()
         .args(["totp", "add"])
-        .write_stdin("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n")
+        .write_stdin(format!("{SEED}\n"))
         .assert()
         .success();
-    let now = || {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs()
-    };
-    loop {
-        let before = now() / 30;
+    // Compared within one step (a step boundary in between: compare again).
+    let (stdout, expected) = in_one_step(30, || {
         let out = sandbox.mfa().arg("code").assert().success();
-        let expected = mfa_sts::StsDouble::totp("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", now());
-        if before != now() / 30 {
-            continue; // a step boundary passed: compare again
-        }
-        assert_eq!(
-            String::from_utf8_lossy(&out.get_output().stdout),
-            format!("{expected}\n")
-        );
-        break;
-    }
+        let expected = mfa_sts::StsDouble::totp(SEED, now());
+        (stdout_of(out.get_output()), expected)
+    });
+    assert_eq!(stdout, format!("{expected}\n"));
 }

@@ -11,11 +11,7 @@ use common::yubikey::*;
 use common::{CardConfig, Sandbox, insert_card};
 
 fn accounts_json(sandbox: &Sandbox) -> Vec<Value> {
-    let output = sandbox
-        .mfa_without_tty()
-        .args(["accounts", "--json"])
-        .output()
-        .unwrap();
+    let output = sandbox.run_without_tty(&[], &["accounts", "--json"]);
     assert!(output.status.success(), "{output:?}");
     let value: Value = serde_json::from_slice(&output.stdout).unwrap();
     value.as_array().unwrap().clone()
@@ -25,12 +21,7 @@ fn accounts_json(sandbox: &Sandbox) -> Vec<Value> {
 fn lists_every_field_of_every_kind() {
     let slot = insert_card(CardConfig::default());
     let sandbox = Sandbox::new();
-    ykman_add(
-        &slot,
-        &["-i", "Amazon Web Services"],
-        "alice@123456789012",
-        SEED_SHA1,
-    );
+    add_aws_account(&slot, &[]);
     ykman_add(
         &slot,
         &["-i", "Big", "-a", "SHA512", "-d", "8", "-P", "60"],
@@ -80,7 +71,7 @@ fn lists_every_field_of_every_kind() {
     assert_eq!(slot.card().touch_count(), 0, "listing needs no touch");
 
     let out = sandbox.mfa_without_tty().arg("accounts").assert().success();
-    let table = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let table = stdout_of(out.get_output());
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 5, "{table}");
     assert!(lines[0].starts_with("ACCOUNT"), "{table}");
@@ -124,6 +115,6 @@ fn an_empty_key_lists_nothing() {
         .assert()
         .success()
         .stdout("");
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let stderr = stderr_of(out.get_output());
     assert!(stderr.contains("holds no OATH account"), "{stderr}");
 }

@@ -8,11 +8,9 @@ mod common;
 
 use std::time::Duration;
 
+use common::yubikey::ins::{CALCULATE, SELECT};
 use common::yubikey::*;
 use common::{CardConfig, Sandbox, TouchMode, insert_card};
-
-const SELECT: u8 = 0xA4;
-const CALCULATE: u8 = 0xA2;
 
 #[test]
 fn every_account_kind_gives_the_digits_ykman_gives() {
@@ -64,19 +62,10 @@ fn hotp_codes_follow_the_counter_shared_with_ykman() {
     let slot = insert_card(CardConfig::default());
     let sandbox = Sandbox::new();
     ykman_add(&slot, &["-o", "HOTP", "-i", "Counter"], "hotp", SEED_SHA1);
-    ykman_add(
-        &slot,
-        &["-i", "Amazon Web Services"],
-        "alice@123456789012",
-        SEED_SHA1,
-    );
+    add_aws_account(&slot, &[]);
     // RFC 4226 appendix D: counts 0, 1, 2.
     assert_eq!(mfa_code(&sandbox, &["code", "Counter:hotp"]), "755224");
-    assert_eq!(
-        slot.ykman(&["oath", "accounts", "code", "-s", "Counter:hotp"])
-            .trim(),
-        "287082"
-    );
+    assert_eq!(ykman_code(&slot, "Counter:hotp", &[]), "287082");
     assert_eq!(mfa_code(&sandbox, &["code", "hotp"]), "359152");
     // Without a query HOTP is never calculated: the only TOTP account is.
     let (mfa, ykman) = codes_in_one_step(&slot, &sandbox, &["code"], AWS_ID, &[], 30);
@@ -88,12 +77,7 @@ fn hotp_codes_follow_the_counter_shared_with_ykman() {
 fn a_known_account_costs_select_and_one_calculate() {
     let slot = insert_card(CardConfig::default());
     let sandbox = Sandbox::new();
-    ykman_add(
-        &slot,
-        &["-i", "Amazon Web Services"],
-        "alice@123456789012",
-        SEED_SHA1,
-    );
+    add_aws_account(&slot, &[]);
     ykman_add(&slot, &["-i", "Other"], "bob", SEED_SHA256);
     sandbox.write_config(&format!("[default]\nmfa_serial = {ARN}\n"));
 
@@ -112,12 +96,7 @@ fn a_known_account_costs_select_and_one_calculate() {
 fn a_profile_chooses_the_account() {
     let slot = insert_card(CardConfig::default());
     let sandbox = Sandbox::new();
-    ykman_add(
-        &slot,
-        &["-i", "Amazon Web Services"],
-        "alice@123456789012",
-        SEED_SHA1,
-    );
+    add_aws_account(&slot, &[]);
     ykman_add(&slot, &["-i", "GitHub"], "alice", SEED_SHA256);
     sandbox.write_config(&format!(
         "[profile work]\nmfa_serial = {ARN}\n\
@@ -142,7 +121,7 @@ fn a_profile_chooses_the_account() {
         .assert()
         .code(2)
         .stdout("");
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let stderr = stderr_of(out.get_output());
     assert!(
         stderr.contains("mfa_oath_account `GitLab:nobody` is not on the YubiKey"),
         "{stderr}"
@@ -155,7 +134,7 @@ fn a_profile_chooses_the_account() {
         .assert()
         .code(2)
         .stdout("");
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let stderr = stderr_of(out.get_output());
     assert!(stderr.contains("profile `nope`"), "{stderr}");
 
     // No profile, two accounts, nobody to ask: the accounts are listed.
@@ -165,7 +144,7 @@ fn a_profile_chooses_the_account() {
         .assert()
         .code(2)
         .stdout("");
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let stderr = stderr_of(out.get_output());
     assert!(stderr.contains("several accounts"), "{stderr}");
     assert!(
         stderr.contains(AWS_ID) && stderr.contains("GitHub:alice"),
@@ -206,7 +185,7 @@ fn queries_match_exactly_then_by_a_unique_part() {
             .assert()
             .code(2)
             .stdout("");
-        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        let stderr = stderr_of(out.get_output());
         assert!(
             stderr.contains(&format!("mfa: `{query}` matches several accounts")),
             "{stderr}"
@@ -224,7 +203,7 @@ fn queries_match_exactly_then_by_a_unique_part() {
         .assert()
         .code(2)
         .stdout("");
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let stderr = stderr_of(out.get_output());
     assert!(
         stderr.contains("mfa: no account on the YubiKey matches `bitbucket`"),
         "{stderr}"
@@ -239,19 +218,14 @@ fn a_touch_nobody_gives_times_out() {
         ..CardConfig::default()
     });
     let sandbox = Sandbox::new();
-    ykman_add(
-        &slot,
-        &["-t", "-i", "Amazon Web Services"],
-        "alice@123456789012",
-        SEED_SHA1,
-    );
+    add_aws_account(&slot, &["-t"]);
     let out = sandbox
         .mfa_without_tty()
         .args(["code", AWS_ID])
         .assert()
         .code(1)
         .stdout("");
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let stderr = stderr_of(out.get_output());
     assert!(stderr.contains("mfa: touch timed out"), "{stderr}");
     assert!(
         stderr.contains("  hint: run the command again and touch the key when it blinks"),
@@ -264,22 +238,13 @@ fn a_touch_nobody_gives_times_out() {
 fn a_slow_touch_is_asked_for_on_stderr_and_never_on_stdout() {
     let slot = insert_card(CardConfig::default());
     let sandbox = Sandbox::new();
-    ykman_add(
-        &slot,
-        &["-t", "-i", "Amazon Web Services"],
-        "alice@123456789012",
-        SEED_SHA1,
-    );
+    add_aws_account(&slot, &["-t"]);
     slot.card()
         .set_touch(TouchMode::Delay(Duration::from_millis(1500)));
-    let output = sandbox
-        .mfa_without_tty()
-        .args(["code", AWS_ID])
-        .output()
-        .unwrap();
+    let output = sandbox.run_without_tty(&[], &["code", AWS_ID]);
     assert!(output.status.success(), "{output:?}");
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let stdout = stdout_of(&output);
+    let stderr = stderr_of(&output);
     assert_eq!(stdout.len(), 7, "six digits and a newline: {stdout:?}");
     assert!(stdout.trim_end().bytes().all(|b| b.is_ascii_digit()));
     assert!(stderr.contains("Touch your YubiKey"), "{stderr}");

@@ -11,12 +11,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use common::fixtures::NO_PCSCD;
+use common::ykman::{add_in, code_in};
 use common::yubikey::*;
 use common::{CardConfig, Sandbox, TouchMode, insert_card};
-
-fn stderr_of(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 #[test]
 fn lists_readers_and_keys() {
@@ -25,11 +23,7 @@ fn lists_readers_and_keys() {
     let reader = slot.reader().to_owned();
     let empty = slot.empty_reader().to_owned();
 
-    let output = sandbox
-        .mfa_without_tty()
-        .args(["devices", "--json"])
-        .output()
-        .unwrap();
+    let output = sandbox.run_without_tty(&[], &["devices", "--json"]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     let rows: Value = serde_json::from_slice(&output.stdout).unwrap();
     let rows = rows.as_array().unwrap();
@@ -50,9 +44,9 @@ fn lists_readers_and_keys() {
     );
 
     slot.ykman(&["oath", "access", "change", "-n", "hunter2"]);
-    let output = sandbox.mfa_without_tty().arg("devices").output().unwrap();
+    let output = sandbox.run_without_tty(&[], &["devices"]);
     assert!(output.status.success());
-    let table = String::from_utf8(output.stdout).unwrap();
+    let table = stdout_of(&output);
     assert!(table.starts_with("READER"), "{table}");
     let line = table.lines().find(|l| l.starts_with(&reader)).unwrap();
     assert_eq!(
@@ -73,31 +67,10 @@ fn two_keys_need_a_choice() {
     });
     let second = slot.empty_reader().to_owned();
     let sandbox = Sandbox::new();
-    ykman_add(
-        &slot,
-        &["-i", "Amazon Web Services"],
-        "alice@123456789012",
-        SEED_SHA1,
-    );
-    slot.ykman_in(
-        &second,
-        &[
-            "oath",
-            "accounts",
-            "add",
-            "-f",
-            "-i",
-            "Amazon Web Services",
-            "alice@123456789012",
-            SEED_SHA256,
-        ],
-    );
+    add_aws_account(&slot, &[]);
+    add_in(&second, &["-i", AWS_ISSUER], AWS_NAME, SEED_SHA256);
 
-    let output = sandbox
-        .mfa_without_tty()
-        .args(["code", AWS_ID])
-        .output()
-        .unwrap();
+    let output = sandbox.run_without_tty(&[], &["code", AWS_ID]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
     assert!(output.stdout.is_empty());
     let stderr = stderr_of(&output);
@@ -114,11 +87,7 @@ fn two_keys_need_a_choice() {
         "{stderr}"
     );
 
-    let ykman_second = || {
-        slot.ykman_in(&second, &["oath", "accounts", "code", "-s", AWS_ID])
-            .trim()
-            .to_owned()
-    };
+    let ykman_second = || code_in(&second, AWS_ID, &[]);
     let (mfa, ykman) = in_one_step(30, || {
         let ykman = ykman_second();
         (
@@ -153,11 +122,7 @@ fn two_keys_need_a_choice() {
     });
     assert_eq!(mfa, ykman);
 
-    let output = sandbox
-        .mfa_without_tty()
-        .args(["--serial", "5", "code"])
-        .output()
-        .unwrap();
+    let output = sandbox.run_without_tty(&[], &["--serial", "5", "code"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
         stderr_of(&output).contains("no YubiKey with serial 5"),
@@ -171,11 +136,7 @@ fn an_empty_reader_is_named() {
     // Holding the card keeps the second reader empty (the two-key test fills it).
     let slot = insert_card(CardConfig::default());
     let empty = slot.empty_reader().to_owned();
-    let output = Sandbox::new()
-        .mfa_without_tty()
-        .args(["--reader", &empty, "code"])
-        .output()
-        .unwrap();
+    let output = Sandbox::new().run_without_tty(&[], &["--reader", &empty, "code"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
     let stderr = stderr_of(&output);
@@ -185,11 +146,7 @@ fn an_empty_reader_is_named() {
     );
     assert!(stderr.contains("  hint: insert the YubiKey"), "{stderr}");
 
-    let output = Sandbox::new()
-        .mfa_without_tty()
-        .args(["--reader", "Nano", "accounts"])
-        .output()
-        .unwrap();
+    let output = Sandbox::new().run_without_tty(&[], &["--reader", "Nano", "accounts"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = stderr_of(&output);
     assert!(stderr.contains("mfa: no reader matches `Nano`"), "{stderr}");
@@ -199,24 +156,12 @@ fn an_empty_reader_is_named() {
 #[test]
 fn pcscd_not_running_says_how_to_start_it() {
     for args in [&["code"][..], &["accounts"], &["devices", "--json"]] {
-        let output = Sandbox::new()
-            .mfa_without_tty()
-            .env("PCSCLITE_CSOCK_NAME", "/tmp/nonexistent.comm")
-            .args(args)
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(1), "{args:?}");
-        assert!(output.stdout.is_empty(), "{args:?}");
-        let stderr = stderr_of(&output);
-        let lines: Vec<&str> = stderr.lines().collect();
-        assert_eq!(lines.len(), 2, "{stderr}");
+        let output = Sandbox::new().run_without_tty(&[NO_PCSCD], args);
+        let [what, hint] = assert_two_line_failure(&output, 1);
+        assert!(what.starts_with("mfa: pcscd is not running"), "{what}");
         assert!(
-            lines[0].starts_with("mfa: pcscd is not running"),
-            "{stderr}"
-        );
-        assert!(
-            lines[1].starts_with("  hint: start it with `systemctl start pcscd`"),
-            "{stderr}"
+            hint.starts_with("  hint: start it with `systemctl start pcscd`"),
+            "{hint}"
         );
     }
 }
@@ -225,12 +170,7 @@ fn pcscd_not_running_says_how_to_start_it() {
 fn a_key_pulled_out_during_a_touch_is_reported_as_removed() {
     let mut slot = insert_card(CardConfig::default());
     let sandbox = Sandbox::new();
-    ykman_add(
-        &slot,
-        &["-t", "-i", "Amazon Web Services"],
-        "alice@123456789012",
-        SEED_SHA1,
-    );
+    add_aws_account(&slot, &["-t"]);
     slot.card()
         .set_touch(TouchMode::Delay(Duration::from_secs(2)));
     let mut child = sandbox
@@ -265,34 +205,21 @@ fn a_key_pulled_out_during_a_touch_is_reported_as_removed() {
 #[test]
 fn a_key_held_by_another_program_is_reported_busy() {
     let slot = insert_card(CardConfig::default());
-    ykman_add(
-        &slot,
-        &["-i", "Amazon Web Services"],
-        "alice@123456789012",
-        SEED_SHA1,
-    );
+    add_aws_account(&slot, &[]);
     // Another program holds the card exclusively.
     let context = pcsc::Context::establish(pcsc::Scope::User).unwrap();
     let reader = std::ffi::CString::new(slot.reader()).unwrap();
     let _held = context
         .connect(&reader, pcsc::ShareMode::Exclusive, pcsc::Protocols::ANY)
         .unwrap();
-    let output = Sandbox::new()
-        .mfa_without_tty()
-        .args(["code", AWS_ID])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(output.stdout.is_empty());
-    let stderr = stderr_of(&output);
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 2, "{stderr}");
+    let output = Sandbox::new().run_without_tty(&[], &["code", AWS_ID]);
+    let [what, hint] = assert_two_line_failure(&output, 1);
     assert_eq!(
-        lines[0],
+        what,
         format!(
             "mfa: the YubiKey in `{}` is in use by another program",
             slot.reader()
         )
     );
-    assert!(lines[1].contains("gpgconf --kill scdaemon"), "{stderr}");
+    assert!(hint.contains("gpgconf --kill scdaemon"), "{hint}");
 }

@@ -6,10 +6,11 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use common::signals::interrupt;
 use common::yubikey::*;
 use common::{CardConfig, Sandbox, TouchMode, insert_card};
 
@@ -17,12 +18,7 @@ use common::{CardConfig, Sandbox, TouchMode, insert_card};
 fn ctrl_c_during_a_touch_exits_130_and_leaves_the_key_usable() {
     let slot = insert_card(CardConfig::default());
     let sandbox = Sandbox::new();
-    ykman_add(
-        &slot,
-        &["-t", "-i", "Amazon Web Services"],
-        "alice@123456789012",
-        SEED_SHA1,
-    );
+    add_aws_account(&slot, &["-t"]);
     slot.card()
         .set_touch(TouchMode::Delay(Duration::from_secs(3)));
 
@@ -44,11 +40,7 @@ fn ctrl_c_during_a_touch_exits_130_and_leaves_the_key_usable() {
     // Wait for the touch notice: the command is now inside the CALCULATE.
     let notice = received.recv_timeout(Duration::from_secs(20)).unwrap();
     assert!(notice.contains("Touch your YubiKey"), "{notice}");
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    interrupt(child.id());
     let status = child.wait().unwrap();
     reader.join().unwrap();
     let rest: Vec<String> = received.try_iter().collect();

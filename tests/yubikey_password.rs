@@ -6,27 +6,15 @@
 
 mod common;
 
+use common::yubikey::ins::{CALCULATE, SELECT, VALIDATE};
 use common::yubikey::*;
 use common::{CardConfig, CardSlot, Sandbox, insert_card};
 
-const SELECT: u8 = 0xA4;
-const VALIDATE: u8 = 0xA3;
-const CALCULATE: u8 = 0xA2;
-
 fn locked_card() -> CardSlot {
     let slot = insert_card(CardConfig::default());
-    ykman_add(
-        &slot,
-        &["-i", "Amazon Web Services"],
-        "alice@123456789012",
-        SEED_SHA1,
-    );
+    add_aws_account(&slot, &[]);
     slot.ykman(&["oath", "access", "change", "-n", "hunter2"]);
     slot
-}
-
-fn stderr_of(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 #[test]
@@ -51,12 +39,8 @@ fn the_password_from_the_environment_unlocks_the_key() {
 fn a_wrong_password_is_an_error_not_a_loop() {
     let slot = locked_card();
     let start = slot.card().apdu_count();
-    let output = Sandbox::new()
-        .mfa_without_tty()
-        .env("MFA_OATH_PASSWORD", "wrong")
-        .args(["code", AWS_ID])
-        .output()
-        .unwrap();
+    let output =
+        Sandbox::new().run_without_tty(&[("MFA_OATH_PASSWORD", "wrong")], &["code", AWS_ID]);
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
     let stderr = stderr_of(&output);
@@ -80,11 +64,7 @@ fn a_wrong_password_is_an_error_not_a_loop() {
 fn a_missing_password_without_a_terminal_says_how_to_give_one() {
     let _slot = locked_card();
     for args in [&["code", AWS_ID][..], &["accounts"]] {
-        let output = Sandbox::new()
-            .mfa_without_tty()
-            .args(args)
-            .output()
-            .unwrap();
+        let output = Sandbox::new().run_without_tty(&[], args);
         assert_eq!(output.status.code(), Some(1), "{args:?}");
         assert!(output.stdout.is_empty());
         let stderr = stderr_of(&output);
@@ -118,14 +98,12 @@ fn a_remembered_password_unlocks_until_it_is_forgotten() {
     let sandbox = Sandbox::new();
     let _forget = Forget(&sandbox);
 
-    let output = sandbox
-        .mfa_without_tty()
-        .env("MFA_OATH_PASSWORD", "hunter2")
-        .args(["accounts", "--remember-password"])
-        .output()
-        .unwrap();
+    let output = sandbox.run_without_tty(
+        &[("MFA_OATH_PASSWORD", "hunter2")],
+        &["accounts", "--remember-password"],
+    );
     assert!(output.status.success(), "{}", stderr_of(&output));
-    assert!(String::from_utf8_lossy(&output.stdout).contains(AWS_ID));
+    assert!(stdout_of(&output).contains(AWS_ID));
     assert!(
         stderr_of(&output).contains("is remembered in the OS keyring"),
         "{}",
@@ -145,28 +123,16 @@ fn a_remembered_password_unlocks_until_it_is_forgotten() {
         [SELECT, VALIDATE, CALCULATE]
     );
 
-    let output = sandbox
-        .mfa_without_tty()
-        .args(["accounts", "--forget-password"])
-        .output()
-        .unwrap();
+    let output = sandbox.run_without_tty(&[], &["accounts", "--forget-password"]);
     assert!(output.status.success());
     assert!(output.stdout.is_empty());
     assert!(stderr_of(&output).contains("Forgot the OATH password"));
 
-    let output = sandbox
-        .mfa_without_tty()
-        .args(["code", AWS_ID])
-        .output()
-        .unwrap();
+    let output = sandbox.run_without_tty(&[], &["code", AWS_ID]);
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr_of(&output).contains("protected by a password"));
 
-    let output = sandbox
-        .mfa_without_tty()
-        .args(["accounts", "--forget-password"])
-        .output()
-        .unwrap();
+    let output = sandbox.run_without_tty(&[], &["accounts", "--forget-password"]);
     assert!(output.status.success());
     assert!(stderr_of(&output).contains("No OATH password was remembered"));
 }

@@ -6,12 +6,38 @@ use std::collections::BTreeMap;
 use mfa_sts::{Config, Mfa, Role, StsDouble, User};
 
 use super::Sandbox;
-use super::yubikey::{ARN, AWS_ID, SEED_SHA1, now};
+pub use super::fixtures::{ACCESS_KEY, ADMIN_ROLE, LONG_ROLE, SECRET_KEY};
+use super::fixtures::{ACCOUNT, ARN, AWS_ID, NO_PCSCD, SEED_SHA1, now};
 
-pub const ACCESS_KEY: &str = "AKIAALICE00000000001";
-pub const SECRET_KEY: &str = "alice-long-term-secret";
-pub const ADMIN_ROLE: &str = "arn:aws:iam::123456789012:role/Admin";
-pub const LONG_ROLE: &str = "arn:aws:iam::123456789012:role/LongAdmin";
+/// An STS double that knows alice (her keys, her MFA device with [`SEED_SHA1`]) and `roles`.
+pub fn alice_sts(roles: Vec<Role>) -> StsDouble {
+    StsDouble::start(Config {
+        users: vec![User {
+            name: "alice".into(),
+            account: ACCOUNT.into(),
+            access_key_id: ACCESS_KEY.into(),
+            secret_access_key: SECRET_KEY.into(),
+            mfa: Some(Mfa {
+                serial: ARN.into(),
+                seed_base32: SEED_SHA1.into(),
+            }),
+        }],
+        roles,
+        ..Config::default()
+    })
+    .unwrap()
+}
+
+/// A sandbox with alice's long-term keys as `[default]` in `~/.aws/credentials`, and `config` as
+/// `~/.aws/config`.
+pub fn alice_sandbox(config: &str) -> Sandbox {
+    let sandbox = Sandbox::new();
+    sandbox.write_credentials(&format!(
+        "[default]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"
+    ));
+    sandbox.write_config(config);
+    sandbox
+}
 
 /// The sandbox, the STS double, and alice's profiles:
 /// `[default]` (keys + mfa_serial), `[profile admin]` (role via default),
@@ -28,43 +54,21 @@ impl World {
 
     /// Alice's world with `extra` appended to `~/.aws/config`.
     pub fn with_config(extra: &str) -> World {
-        let sts = StsDouble::start(Config {
-            users: vec![User {
-                name: "alice".into(),
-                account: "123456789012".into(),
-                access_key_id: ACCESS_KEY.into(),
-                secret_access_key: SECRET_KEY.into(),
-                mfa: Some(Mfa {
-                    serial: ARN.into(),
-                    seed_base32: SEED_SHA1.into(),
-                }),
-            }],
-            roles: vec![
-                Role {
-                    arn: ADMIN_ROLE.into(),
-                    require_mfa: true,
-                    external_id: None,
-                    max_duration: 3600,
-                },
-                Role {
-                    arn: LONG_ROLE.into(),
-                    require_mfa: true,
-                    external_id: None,
-                    max_duration: 43200,
-                },
-            ],
-            clock_offset_secs: 0,
-        })
-        .unwrap();
-        let sandbox = Sandbox::new();
-        std::fs::write(
-            sandbox.path(".aws/credentials"),
-            format!(
-                "[default]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"
-            ),
-        )
-        .unwrap();
-        sandbox.write_config(&format!(
+        let sts = alice_sts(vec![
+            Role {
+                arn: ADMIN_ROLE.into(),
+                require_mfa: true,
+                external_id: None,
+                max_duration: 3600,
+            },
+            Role {
+                arn: LONG_ROLE.into(),
+                require_mfa: true,
+                external_id: None,
+                max_duration: 43200,
+            },
+        ]);
+        let sandbox = alice_sandbox(&format!(
             "[default]\nregion = eu-west-1\nmfa_serial = {ARN}\n\n\
              [profile admin]\nrole_arn = {ADMIN_ROLE}\nsource_profile = default\n\n\
              [profile long]\nrole_arn = {LONG_ROLE}\nsource_profile = default\n\
@@ -82,7 +86,7 @@ impl World {
     /// The same as a std command (for spawning several at once).
     pub fn mfa_std(&self) -> std::process::Command {
         let mut cmd = self.mfa_std_with_card();
-        cmd.env("PCSCLITE_CSOCK_NAME", "/nonexistent/pcscd.comm");
+        cmd.env(NO_PCSCD.0, NO_PCSCD.1);
         cmd
     }
 

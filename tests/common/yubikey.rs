@@ -1,35 +1,29 @@
-//! Helpers for the YubiKey tests: account data, the clock, and comparing `mfa code` with
-//! `ykman oath accounts code` inside one time step.
+//! `mfa code` against the virtual YubiKey, and compared with `ykman oath accounts code` inside
+//! one time step. Re-exports the fixtures and ykman helpers the YubiKey tests use, so they can
+//! `use common::yubikey::*`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+pub use super::fixtures::{
+    ARN, AWS_ID, AWS_ISSUER, AWS_NAME, SEED_SHA1, SEED_SHA256, SEED_SHA512, in_one_step, now,
+};
+pub use super::output::{assert_two_line_failure, stderr_of, stdout_of};
+pub use super::ykman::{ykman_add, ykman_code};
 
 use super::{CardSlot, Sandbox};
 
-/// The account `mfa register` would create for [`ARN`].
-pub const AWS_ID: &str = "Amazon Web Services:alice@123456789012";
-/// An IAM virtual MFA device.
-pub const ARN: &str = "arn:aws:iam::123456789012:mfa/alice";
-/// RFC 4226/6238's SHA1 seed `12345678901234567890`, Base32.
-pub const SEED_SHA1: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
-/// RFC 6238's SHA256 seed (32 bytes), Base32.
-pub const SEED_SHA256: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA";
-/// RFC 6238's SHA512 seed (64 bytes), Base32.
-pub const SEED_SHA512: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNA";
-
-/// Unix seconds now.
-pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+/// Instruction bytes of YKOATH, for asserting what `mfa` sent to the card.
+pub mod ins {
+    pub const SELECT: u8 = 0xA4;
+    pub const LIST: u8 = 0xA1;
+    pub const CALCULATE: u8 = 0xA2;
+    pub const VALIDATE: u8 = 0xA3;
 }
 
-/// Adds an account with `ykman oath accounts add [OPTIONS] NAME SECRET`.
-pub fn ykman_add(slot: &CardSlot, options: &[&str], name: &str, secret: &str) {
-    let mut args = vec!["oath", "accounts", "add", "-f"];
-    args.extend_from_slice(options);
-    args.extend_from_slice(&[name, secret]);
-    slot.ykman(&args);
+/// Adds alice's AWS account ([`AWS_ISSUER`]:[`AWS_NAME`], [`SEED_SHA1`]) to the slot's card,
+/// with ykman `options` (e.g. `-t` for touch).
+pub fn add_aws_account(slot: &CardSlot, options: &[&str]) {
+    let mut all = options.to_vec();
+    all.extend_from_slice(&["-i", AWS_ISSUER]);
+    ykman_add(slot, &all, AWS_NAME, SEED_SHA1);
 }
 
 /// Runs `mfa ARGS` in `sandbox`, expects success and returns stdout, which must be one line of
@@ -40,19 +34,14 @@ pub fn mfa_code(sandbox: &Sandbox, args: &[&str]) -> String {
 
 /// [`mfa_code`] with environment variables `envs` set.
 pub fn mfa_code_with(sandbox: &Sandbox, envs: &[(&str, &str)], args: &[&str]) -> String {
-    let output = sandbox
-        .mfa_without_tty()
-        .envs(envs.iter().copied())
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let output = sandbox.run_without_tty(envs, args);
     assert!(
         output.status.success(),
         "mfa {args:?} failed ({:?}): {}",
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
+    let stdout = String::from_utf8(output.stdout).unwrap();
     let code = stdout
         .strip_suffix('\n')
         .unwrap_or_else(|| panic!("no newline: {stdout:?}"));
@@ -61,27 +50,6 @@ pub fn mfa_code_with(sandbox: &Sandbox, envs: &[(&str, &str)], args: &[&str]) ->
         "stdout is not one line of digits: {stdout:?}"
     );
     code.to_owned()
-}
-
-/// Runs `f` until one run starts and ends in the same step of `period` seconds (a step
-/// boundary passed in between: run it again), and returns what that run returned.
-pub fn in_one_step<T>(period: u64, mut f: impl FnMut() -> T) -> T {
-    for _ in 0..3 {
-        let before = now() / period;
-        let result = f();
-        if now() / period == before {
-            return result;
-        }
-    }
-    panic!("three step boundaries in a row: the clock is jumping");
-}
-
-/// `ykman oath accounts code -s [YKMAN_EXTRA…] QUERY`: the code alone.
-pub fn ykman_code(slot: &CardSlot, query: &str, extra: &[&str]) -> String {
-    let mut args = vec!["oath", "accounts", "code", "-s"];
-    args.extend_from_slice(extra);
-    args.push(query);
-    slot.ykman(&args).trim().to_owned()
 }
 
 /// `mfa ARGS` and `ykman oath accounts code -s [YKMAN_EXTRA…] YKMAN_QUERY`, calculated within
