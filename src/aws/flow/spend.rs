@@ -1,0 +1,164 @@
+//! Spending an MFA code: never twice, and a refused YubiKey code retried once (docs/sessions.md,
+//! "Codes"; the 30 s steps are RFC 6238's).
+//!
+//! AWS accepts each code once: a second request with a code of the same (or an older) step is
+//! refused. So after every call STS may have checked the code for, its step is recorded per
+//! `mfa_serial` in the cache directory ([`SpentCodes`](crate::aws::cache::SpentCodes)); a later
+//! code comes from a newer step, waiting for it with a countdown when the current step is spent.
+//! Calls refused before STS looked at the code (unreachable, throttled) spend nothing.
+
+use std::time::Duration;
+
+use super::{Call, FlowContext, FlowError};
+use crate::aws::cache::{STEP_SECS, next_step};
+use crate::aws::sts::StsError;
+use crate::sources::{CodeRequest, CodeSource, MfaCode, SourceKind};
+use crate::terminal::Terminal;
+
+/// Gets codes for one `mfa_serial` from one source, and spends them.
+pub(super) struct CodeSpender<'a> {
+    ctx: &'a FlowContext<'a>,
+    serial: &'a str,
+    source: &'a mut dyn CodeSource,
+}
+
+impl<'a> CodeSpender<'a> {
+    pub(super) fn new(
+        ctx: &'a FlowContext<'a>,
+        serial: &'a str,
+        source: &'a mut dyn CodeSource,
+    ) -> Self {
+        CodeSpender {
+            ctx,
+            serial,
+            source,
+        }
+    }
+
+    /// Gets a fresh code and spends it with `send` (the STS `call`), recording its step as spent
+    /// whenever STS may have checked it. A YubiKey code refused as invalid is retried once with
+    /// the next step's code, which the key computes at once: this covers a code another tool
+    /// spent. Typed and `mfa_process` codes are not retried: the user would have to give a new
+    /// one, and a wrong `mfa_serial` would burn codes.
+    pub(super) fn spend<T>(
+        &mut self,
+        terminal: &mut dyn Terminal,
+        call: Call,
+        send: impl Fn(&MfaCode) -> Result<T, StsError>,
+    ) -> Result<T, FlowError> {
+        let (code, step) = self.fresh_code(terminal, None)?;
+        let first = send(&code);
+        self.record(terminal, &first, step);
+        match first {
+            Ok(value) => Ok(value),
+            Err(StsError::MfaCodeRejected { .. }) if code.source == SourceKind::Yubikey => {
+                terminal.explain(
+                    1,
+                    "STS refused the code: retrying once with the next step's code",
+                );
+                let (next, next_step) = self.fresh_code(terminal, Some(step + 1))?;
+                let second = send(&next);
+                self.record(terminal, &second, next_step);
+                second.map_err(|error| self.sts_error(call, error, next.source))
+            }
+            Err(error) => Err(self.sts_error(call, error, code.source)),
+        }
+    }
+
+    fn sts_error(&self, call: Call, error: StsError, source: SourceKind) -> FlowError {
+        FlowError::Sts {
+            call,
+            error,
+            mfa_serial: Some(self.serial.to_owned()),
+            role_arn: None,
+            code_source: Some(source),
+        }
+    }
+
+    /// Records `step` as spent, unless `outcome` shows STS refused the call before it looked at
+    /// the code. A record that cannot be written is explained at `-v`, not fatal.
+    fn record<T>(&self, terminal: &mut dyn Terminal, outcome: &Result<T, StsError>, step: u64) {
+        let unchecked = matches!(
+            outcome,
+            Err(StsError::Unreachable { .. } | StsError::Throttled { .. })
+        );
+        if unchecked {
+            return;
+        }
+        if let Some(spent) = self.ctx.cache.spent_codes()
+            && let Err(e) = spent.record(self.serial, step)
+        {
+            terminal.explain(1, &format!("could not record the spent code: {e}"));
+        }
+    }
+
+    /// A code whose 30 s step has not been spent (and is at least `min_step`), waiting for the
+    /// next step when the current one is spent. Returns the code and the step to record for it.
+    fn fresh_code(
+        &mut self,
+        terminal: &mut dyn Terminal,
+        min_step: Option<u64>,
+    ) -> Result<(MfaCode, u64), FlowError> {
+        let spent = self
+            .ctx
+            .cache
+            .spent_codes()
+            .and_then(|s| s.last(self.serial));
+        // `next_step` gives the first step after the last one spent. Asking for at least
+        // `min_step` is the same as pretending `min_step - 1` was spent too: the later of the
+        // two wins. (`min_step` is a step just spent plus one, so it is at least 1.)
+        let last = match (spent, min_step) {
+            (Some(spent), Some(min)) => Some(spent.max(min - 1)),
+            (spent, min) => spent.or(min.map(|min| min - 1)),
+        };
+        let now = (self.ctx.clock)();
+        let next = next_step(last, now);
+        let computing = matches!(self.source.kind(), SourceKind::Yubikey | SourceKind::Totp);
+        // A typed or relayed code is the current one, so a spent step must be waited out. A
+        // source that computes codes can give the next step's code at once (the host supplies
+        // the time; STS, like the verifiers of RFC 6238 section 5.2, allows a step of drift),
+        // but only the retry uses that: a first code waits like any other, and is the current
+        // step's when it is sent.
+        if next.wait_secs > 0 && !(computing && min_step.is_some()) {
+            self.countdown(terminal, next.wait_secs);
+        }
+        // The moment the code is for: now, or, when the retry skipped the wait, the start of
+        // the next step (still ahead).
+        let unix_time = (next.step * STEP_SECS).max((self.ctx.clock)());
+        let request = CodeRequest {
+            mfa_serial: self.serial,
+            oath_account: self.ctx.profile.mfa_oath_account.as_deref(),
+            unix_time,
+        };
+        let code = self.source.code(&request, terminal)?;
+        // A computed code belongs to the step it was computed for. A typed or relayed code is
+        // the one current when it was given, which may be a later step if the user took their
+        // time: read the clock again.
+        let step = if computing {
+            unix_time / STEP_SECS
+        } else {
+            (self.ctx.clock)() / STEP_SECS
+        };
+        // Never record less than `next.step`: this code is taken to be of that step or later,
+        // so a clock that reads earlier (a wait cut short, a clock stepped back) must not let
+        // the next invocation pick `next.step` again.
+        Ok((code, step.max(next.step)))
+    }
+
+    /// Tells the user why nothing happens for `seconds`, and waits, counting down every 5 s.
+    fn countdown(&self, terminal: &mut dyn Terminal, seconds: u64) {
+        terminal.notice(&format!(
+            "The code of this 30 s step was already spent for {}: waiting {seconds} s for the next one…",
+            self.serial
+        ));
+        let mut left = seconds;
+        while left > 0 {
+            let tick = left.min(5);
+            (self.ctx.sleep)(Duration::from_secs(tick));
+            left -= tick;
+            if left > 0 {
+                terminal.notice(&format!("  {left} s…"));
+            }
+        }
+    }
+}
