@@ -115,6 +115,30 @@ pub enum FlowError {
     },
 }
 
+impl FlowError {
+    /// The error of an STS call made for role `role_arn`, naming it.
+    fn for_role(self, role_arn: &str) -> FlowError {
+        match self {
+            FlowError::Sts {
+                call,
+                error,
+                mfa_serial,
+                code_source,
+                role_arn: _,
+            } => FlowError::Sts {
+                call,
+                error,
+                mfa_serial,
+                role_arn: Some(role_arn.to_owned()),
+                code_source,
+            },
+            other @ (FlowError::NoMfaSerial { .. }
+            | FlowError::Credentials(_)
+            | FlowError::Source(_)) => other,
+        }
+    }
+}
+
 /// Obtains the final credentials of `ctx.profile`, taking codes from `source`.
 pub fn obtain(
     ctx: &FlowContext<'_>,

@@ -69,11 +69,13 @@ impl Fetch for AssumeRole<'_> {
                     ),
                 );
                 let keys = long_term::load(ctx)?;
-                codes.spend(terminal, Call::AssumeRole, |code| {
-                    let mfa = Some((serial, code));
-                    ctx.sts
-                        .assume_role(&keys, role, mfa, duration, &session_name)
-                })?
+                codes
+                    .spend(terminal, Call::AssumeRole, |code| {
+                        let mfa = Some((serial, code));
+                        ctx.sts
+                            .assume_role(&keys, role, mfa, duration, &session_name)
+                    })
+                    .map_err(|error| error.for_role(&role.role_arn))?
             }
             Via::Parent(parent) => {
                 let parent = parent.retrieve(terminal)?;

@@ -47,9 +47,9 @@ pub fn sts(
     role_arn: Option<&str>,
     code_source: Option<SourceKind>,
 ) -> Failure {
-    let call_name = match call {
-        Call::GetSessionToken => "GetSessionToken".to_owned(),
-        Call::AssumeRole => format!("AssumeRole {}", role_arn.unwrap_or("")),
+    let call_name = match role_arn {
+        Some(arn) if call == Call::AssumeRole => format!("{call} {arn}"),
+        Some(_) | None => call.to_string(),
     };
     let what = format!("STS {call_name} failed: {error}");
     let serial = mfa_serial.unwrap_or("the profile's mfa_serial");

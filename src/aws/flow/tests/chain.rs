@@ -254,3 +254,32 @@ fn a_chained_role_refused_names_the_role() {
         "{error}"
     );
 }
+
+#[test]
+fn a_direct_role_refused_names_the_role() {
+    // Regression: an error of the role assumed directly with MFA (over the 1 h chaining limit)
+    // carried no role ARN, so the message read "STS AssumeRole  failed".
+    let bench = Bench::new();
+    let single = profile(vec![role("long", LONG, Some(50_000))]);
+    let error = bench
+        .obtain(
+            &single,
+            None,
+            &mut Scripted::new(SourceKind::Totp),
+            &mut ScriptedTerminal::headless(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            FlowError::Sts {
+                call: Call::AssumeRole,
+                mfa_serial: Some(_),
+                role_arn: Some(arn),
+                code_source: Some(SourceKind::Totp),
+                ..
+            } if arn == LONG
+        ),
+        "{error:?}"
+    );
+}
