@@ -36,23 +36,28 @@ pub enum Origin {
 impl SessionCache {
     /// The session for `key`: a fresh cached one, or the one `fetch` makes, fetched under the
     /// key's lock so that parallel invocations fetch once. `now` is Unix seconds.
-    pub fn get_or_fetch<E>(
+    ///
+    /// `state` (the caller's terminal, say) is lent in turn to `events`, which hears what the
+    /// cache skipped or waited for, and to `fetch`: both may need it, never at the same time.
+    pub fn get_or_fetch<S: ?Sized, E>(
         &self,
         key: &SessionKey,
         now: u64,
-        events: &mut dyn FnMut(CacheEvent),
-        fetch: impl FnOnce() -> Result<CachedSession, E>,
+        state: &mut S,
+        events: &mut dyn FnMut(&mut S, CacheEvent),
+        fetch: impl FnOnce(&mut S) -> Result<CachedSession, E>,
     ) -> Result<(CachedSession, Origin), E> {
         match self.get(key, now) {
             Lookup::Fresh(session) => return Ok((session, Origin::Cache)),
             Lookup::Missing => {}
-            Lookup::Stale { expiration } => events(CacheEvent::Stale { expiration }),
-            Lookup::Ignored(ignored) => events(CacheEvent::Ignored(ignored)),
+            Lookup::Stale { expiration } => events(state, CacheEvent::Stale { expiration }),
+            Lookup::Ignored(ignored) => events(state, CacheEvent::Ignored(ignored)),
         }
-        let lock = match self.lock(key, &mut |holder| events(CacheEvent::Waiting { holder })) {
+        let waiting = &mut |holder| events(&mut *state, CacheEvent::Waiting { holder });
+        let lock = match self.lock(key, waiting) {
             Ok(lock) => Some(lock),
             Err(e) => {
-                events(CacheEvent::LockFailed(e));
+                events(state, CacheEvent::LockFailed(e));
                 None
             }
         };
@@ -66,9 +71,9 @@ impl SessionCache {
             };
             return Ok((session, origin));
         }
-        let session = fetch()?;
+        let session = fetch(state)?;
         if let Err(e) = self.put(key, &session) {
-            events(CacheEvent::StoreFailed(e));
+            events(state, CacheEvent::StoreFailed(e));
         }
         drop(lock);
         Ok((session, Origin::Fetched))

@@ -10,8 +10,6 @@
 //! skipped or could not do (an ignored or stale entry, a wait for another invocation, a lock or
 //! a store that failed — none of which stops the fetch).
 
-use std::cell::RefCell;
-
 use super::{FlowContext, FlowError, Obtained};
 use crate::aws::cache::{CacheEvent, CachedSession, Origin, SessionCache, SessionKey};
 use crate::terminal::Terminal;
@@ -53,19 +51,15 @@ impl<F: Fetch> Provider for Cached<'_, F> {
         let cache: &SessionCache = self.ctx.cache;
         let now = (self.ctx.clock)();
         let (what, inner) = (&self.what, &mut self.inner);
-        // `get_or_fetch` takes two callbacks that both need the terminal: `events` to explain,
-        // and the fetch, which may ask for a code. It calls them one after the other, never one
-        // inside the other, so each borrows the terminal only while it runs; an event that
-        // found it busy would only lose its `-v` line.
-        let lent = RefCell::new(&mut *terminal);
-        let mut events = |event: CacheEvent| {
-            if let Ok(mut terminal) = lent.try_borrow_mut() {
-                terminal.explain(1, &describe(event, what));
-            }
-        };
-        let (session, origin) = cache.get_or_fetch(&self.key, now, &mut events, || {
-            inner.fetch(&mut **lent.borrow_mut())
-        })?;
+        // The terminal is lent in turn to the cache's events (`-v` lines) and to the fetch
+        // (which may ask for a code or a touch).
+        let (session, origin) = cache.get_or_fetch(
+            &self.key,
+            now,
+            terminal,
+            &mut |terminal, event| terminal.explain(1, &describe(event, what)),
+            |terminal| inner.fetch(terminal),
+        )?;
         terminal.explain(
             1,
             &match origin {

@@ -46,7 +46,7 @@ fn get_or_fetch_fetches_once_for_parallel_callers() {
             scope.spawn(|| {
                 let cache = SessionCache::file(CacheDir::open(&path).unwrap());
                 let (session, origin) = cache
-                    .get_or_fetch(&key(), NOW, &mut |_| {}, || {
+                    .get_or_fetch(&key(), NOW, &mut (), &mut |_, _| {}, |_| {
                         fetches.fetch_add(1, Ordering::SeqCst);
                         std::thread::sleep(std::time::Duration::from_millis(50));
                         Ok::<_, String>(session("ASIAONCE", NOW + 3600))
@@ -73,22 +73,30 @@ fn get_or_fetch_reports_what_it_skipped_and_survives_a_failing_store() {
     fs::set_permissions(entry_path(&path, &key()), fs::Permissions::from_mode(0o600)).unwrap();
     let mut events = Vec::new();
     let (_, origin) = cache
-        .get_or_fetch(&key(), NOW, &mut |e| events.push(e), || {
-            Ok::<_, String>(session("ASIA1", NOW + 3600))
-        })
+        .get_or_fetch(
+            &key(),
+            NOW,
+            &mut events,
+            &mut |events: &mut Vec<CacheEvent>, e| events.push(e),
+            |_| Ok::<_, String>(session("ASIA1", NOW + 3600)),
+        )
         .unwrap();
     assert_eq!(origin, Origin::Fetched);
     assert!(matches!(events[..], [CacheEvent::Ignored(_)]), "{events:?}");
     let (_, origin) = cache
-        .get_or_fetch(&key(), NOW, &mut |_| {}, || Err("not called"))
+        .get_or_fetch(&key(), NOW, &mut (), &mut |_, _| {}, |_| Err("not called"))
         .unwrap();
     assert_eq!(origin, Origin::Cache);
     // Expired: fetched again, and said so.
     let mut events = Vec::new();
     let err = cache
-        .get_or_fetch(&key(), NOW + 3600, &mut |e| events.push(e), || {
-            Err::<CachedSession, _>("STS said no")
-        })
+        .get_or_fetch(
+            &key(),
+            NOW + 3600,
+            &mut events,
+            &mut |events: &mut Vec<CacheEvent>, e| events.push(e),
+            |_| Err::<CachedSession, _>("STS said no"),
+        )
         .unwrap_err();
     assert_eq!(err, "STS said no");
     assert!(
@@ -117,9 +125,13 @@ fn get_or_fetch_reports_what_it_skipped_and_survives_a_failing_store() {
     let broken = SessionCache::keyring(Box::new(Broken), None);
     let mut events = Vec::new();
     let (session, origin) = broken
-        .get_or_fetch(&key(), NOW, &mut |e| events.push(e), || {
-            Ok::<_, String>(session("ASIA2", NOW + 3600))
-        })
+        .get_or_fetch(
+            &key(),
+            NOW,
+            &mut events,
+            &mut |events: &mut Vec<CacheEvent>, e| events.push(e),
+            |_| Ok::<_, String>(session("ASIA2", NOW + 3600)),
+        )
         .unwrap();
     assert_eq!(
         (session.credentials.access_key_id.as_str(), origin),
