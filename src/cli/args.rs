@@ -1,4 +1,5 @@
-//! The command line, defined once with clap: global options (docs/commands.md) and one variant per command.
+//! The command line, defined once with clap: global options (docs/commands.md) and one variant per
+//! command.
 //!
 //! Environment fallbacks (`AWS_PROFILE`, `MFA_SOURCE`, `MFA_READER`, `MFA_YUBIKEY_SERIAL`) are
 //! declared here so `--help` shows them; the profile's own `mfa_source` is applied later, by the

@@ -1,5 +1,5 @@
-//! Handing credentials to a child process (docs/sessions.md): its environment, the refusal to nest, and
-//! `exec`.
+//! Handing credentials to a child process (docs/sessions.md): its environment, the refusal to nest,
+//! and `exec`.
 //!
 //! The child starts from our environment minus every variable that could make an AWS SDK pick
 //! other credentials or another profile, plus the temporary credentials, their expiry, the

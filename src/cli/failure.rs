@@ -1,5 +1,5 @@
-//! How a command fails: an exit status (docs/errors.md) and two lines for the user — what failed, and
-//! what to do about it.
+//! How a command fails: an exit status (docs/errors.md) and two lines for the user — what failed,
+//! and what to do about it.
 //!
 //! Library layers return their own structured errors; the cli layer turns each into a [`Failure`]
 //! with the advice that fits the situation, and [`report`] prints it on stderr.

@@ -1,5 +1,5 @@
-//! `mfa_process`: a command whose stdout is the code (docs/software-totp.md), as aws-vault runs it — so
-//! `op item get AWS --otp`, `pass otp aws` or `ykman oath accounts code -s …` work unchanged.
+//! `mfa_process`: a command whose stdout is the code (docs/software-totp.md), as aws-vault runs it
+//! — so `op item get AWS --otp`, `pass otp aws` or `ykman oath accounts code -s …` work unchanged.
 //!
 //! The command runs with `sh -c`, in the current environment. Its stdout, trimmed, must be a 6 or
 //! 8 digit code; its stderr passes through to the user (password managers prompt and report

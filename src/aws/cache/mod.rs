@@ -1,5 +1,5 @@
-//! The session cache (docs/sessions.md): temporary credentials kept until 5 minutes before they expire,
-//! so that one code serves many commands.
+//! The session cache (docs/sessions.md): temporary credentials kept until 5 minutes before they
+//! expire, so that one code serves many commands.
 //!
 //! - Entries: `GetSessionToken` sessions keyed by (source access key id, `mfa_serial`), role
 //!   sessions by (role profile, role ARN, the session they came from) — [`SessionKey`]. Only

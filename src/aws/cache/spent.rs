@@ -1,4 +1,5 @@
-//! The last TOTP step spent per `mfa_serial`, so that a code is never spent twice (docs/software-totp.md).
+//! The last TOTP step spent per `mfa_serial`, so that a code is never spent twice
+//! (docs/software-totp.md).
 //!
 //! AWS accepts a code once: a second request with a code of the same (or an older) step is
 //! refused with "invalid MFA one time pass code". Each serial has a small file

@@ -1,4 +1,5 @@
-//! `mfa cache list [--json]` and `mfa cache clear`: the cached sessions (docs/commands.md, docs/sessions.md).
+//! `mfa cache list [--json]` and `mfa cache clear`: the cached sessions (docs/commands.md,
+//! docs/sessions.md).
 //!
 //! Both commands look at every place a session can be cached, whatever the profile's
 //! `mfa_cache` says: a session stored by another profile (or before `mfa_cache` changed) is
