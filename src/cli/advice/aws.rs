@@ -110,7 +110,11 @@ pub fn sts(
             "check duration_seconds (roles chained from a session last at most 3600 s) and the \
              role ARN",
         ),
-        StsError::Other { .. } => Failure::runtime(what, "run with -v for details"),
+        StsError::Other { .. } => Failure::runtime(
+            what,
+            "STS's message says what it refused; `mfa doctor` checks the keys, the clock and the \
+             profile chain",
+        ),
     }
 }
 
