@@ -160,9 +160,11 @@ pub fn load_long_term(
 ) -> Result<LongTermCredentials, CredentialsError> {
     match source {
         LongTermSource::Static { profile } => from_profile(files, profile),
-        LongTermSource::Process { profile, command } => {
-            process::run(profile, command, PROCESS_TIMEOUT, now)
-        }
+        LongTermSource::Process {
+            profile,
+            command,
+            resolving,
+        } => process::run(profile, command, resolving, PROCESS_TIMEOUT, now),
         LongTermSource::Environment => from_environment(var),
     }
 }

@@ -7,23 +7,25 @@
 //! network. No SDK client, TLS or async runtime is created on the cached path (see
 //! `docs/performance.md`).
 
-use super::context::{Context, checked_clock};
+use super::context::{Context, Env, checked_clock};
 use super::{Failure, advice, sources};
 use crate::aws::cache::{CacheDir, CacheKind, SessionCache, default_location};
-use crate::aws::chain::{self, ResolvedProfile};
+use crate::aws::chain::{self, CHAIN_VARIABLE, Nesting, ResolvedProfile};
 use crate::aws::flow::{self, FlowContext, Obtained};
 use crate::aws::sts::{StsClient, StsSettings};
 use crate::keystore::OsKeyring;
 use crate::sources::auto::SourceSetting;
 use crate::terminal::Terminal;
 
-/// Resolves the profile named by `-p`/`AWS_PROFILE` down to its long-term credentials.
+/// Resolves the profile named by `-p`/`AWS_PROFILE` down to its long-term credentials, refusing
+/// a profile that a `credential_process` above this `mfa` is resolving already.
 pub fn resolve_profile(ctx: &mut Context) -> Result<ResolvedProfile, Failure> {
     let env_has_keys = ctx.env.has_keys();
+    let nesting = nesting(&ctx.env);
     let name = ctx.global.profile.clone();
     let files = ctx.files.or_empty(&mut ctx.terminal);
-    let resolved =
-        chain::resolve(files, &name, env_has_keys).map_err(|e| advice::aws::chain(&e))?;
+    let resolved = chain::resolve_nested(files, &name, env_has_keys, &nesting)
+        .map_err(|e| advice::aws::chain(&e))?;
     ctx.terminal.explain(
         1,
         &format!(
@@ -37,6 +39,16 @@ pub fn resolve_profile(ctx: &mut Context) -> Result<ResolvedProfile, Failure> {
         ),
     );
     Ok(resolved)
+}
+
+/// What the environment says about `mfa` processes above this one: the profiles they are
+/// resolving (`MFA_CREDENTIAL_PROCESS_CHAIN`) and `AWS_PROFILE`.
+pub fn nesting(env: &Env) -> Nesting {
+    let text = |name: &str| env.var(name).map(|v| v.to_string_lossy().into_owned());
+    Nesting::from_variables(
+        text(CHAIN_VARIABLE).as_deref(),
+        text("AWS_PROFILE").as_deref(),
+    )
 }
 
 /// The cache the profile asks for (`mfa_cache`), or none with `--no-cache`. The cache

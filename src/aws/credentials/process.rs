@@ -1,7 +1,9 @@
 //! `credential_process`: run the profile's command and read the credentials it prints.
 //!
 //! The command runs through `sh -c`, as the AWS SDKs for Go and Rust run it, with our stdin and
-//! stderr (so a tool that prompts can) and its stdout captured. The output is the AWS JSON:
+//! stderr (so a tool that prompts can) and its stdout captured. Its environment is ours plus
+//! [`CHAIN_VARIABLE`]: the profiles being resolved, so that an `mfa` it starts for one of them
+//! refuses instead of starting this command again (docs/configuration.md). The output is the AWS JSON:
 //! `{"Version": 1, "AccessKeyId": …, "SecretAccessKey": …, "SessionToken"?: …,
 //! "Expiration"?: RFC 3339}`; other fields are ignored. Errors never quote the output or the
 //! command line, either of which may hold a secret.
@@ -13,6 +15,7 @@ use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 use super::{CredentialsError, LongTermCredentials, rfc3339};
+use crate::aws::chain::{CHAIN_VARIABLE, process_loop};
 use crate::secret::SecretString;
 
 /// What is wrong with a `credential_process`'s output.
@@ -102,15 +105,19 @@ fn category(e: &serde_json::Error) -> &'static str {
 }
 
 /// Runs `command` for `profile` and parses what it prints; kills it after `timeout`.
+/// `resolving` — the profiles being resolved, outermost first — is given to the command in
+/// [`CHAIN_VARIABLE`].
 pub fn run(
     profile: &str,
     command: &str,
+    resolving: &[String],
     timeout: Duration,
     now: u64,
 ) -> Result<LongTermCredentials, CredentialsError> {
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(command)
+        .env(CHAIN_VARIABLE, process_loop::encode(resolving))
         .stdin(Stdio::inherit())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -244,19 +251,27 @@ mod tests {
     fn runs_the_command_through_sh() {
         let command =
             r#"printf '{"Version":1,"AccessKeyId":"%s","SecretAccessKey":"s"}' "AKIA$((40+2))""#;
-        let creds = run("p", command, Duration::from_secs(10), NOW).unwrap();
+        let creds = run("p", command, &[], Duration::from_secs(10), NOW).unwrap();
         assert_eq!(creds.access_key_id, "AKIA42");
     }
 
     #[test]
+    fn the_command_is_told_which_profiles_are_being_resolved() {
+        let command = r#"printf '{"Version":1,"AccessKeyId":"%s","SecretAccessKey":"s"}' "$MFA_CREDENTIAL_PROCESS_CHAIN""#;
+        let resolving = ["role".to_owned(), "odd,name".to_owned(), "keys".to_owned()];
+        let creds = run("keys", command, &resolving, Duration::from_secs(10), NOW).unwrap();
+        assert_eq!(creds.access_key_id, "role,odd%2Cname,keys");
+    }
+
+    #[test]
     fn failures_are_named() {
-        let err = run("p", "exit 3", Duration::from_secs(10), NOW).unwrap_err();
+        let err = run("p", "exit 3", &[], Duration::from_secs(10), NOW).unwrap_err();
         assert!(
             matches!(err, CredentialsError::ProcessFailed { .. }),
             "{err}"
         );
         assert!(err.to_string().contains("exit status: 3"), "{err}");
-        let err = run("p", "echo not json", Duration::from_secs(10), NOW).unwrap_err();
+        let err = run("p", "echo not json", &[], Duration::from_secs(10), NOW).unwrap_err();
         assert!(
             matches!(
                 err,
@@ -267,7 +282,7 @@ mod tests {
             ),
             "{err}"
         );
-        let err = run("p", "exec sleep 30", Duration::from_millis(200), NOW).unwrap_err();
+        let err = run("p", "exec sleep 30", &[], Duration::from_millis(200), NOW).unwrap_err();
         assert!(
             matches!(err, CredentialsError::ProcessTimedOut { .. }),
             "{err}"

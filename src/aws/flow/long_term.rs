@@ -16,7 +16,9 @@ pub(super) fn identity(ctx: &FlowContext<'_>) -> String {
             .profile(profile)
             .and_then(|p| p.get("aws_access_key_id").map(str::to_owned))
             .unwrap_or_else(|| format!("profile:{profile}")),
-        LongTermSource::Process { profile, command } => format!("process:{profile}:{command}"),
+        LongTermSource::Process {
+            profile, command, ..
+        } => format!("process:{profile}:{command}"),
         LongTermSource::Environment => (ctx.var)("AWS_ACCESS_KEY_ID")
             .map(|v| v.to_string_lossy().into_owned())
             .unwrap_or_else(|| "environment".into()),

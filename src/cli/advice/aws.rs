@@ -215,6 +215,19 @@ pub fn chain(error: &ChainError) -> Failure {
             what,
             "make one profile of the loop hold long-term keys instead of a source_profile",
         ),
+        ChainError::ProcessCallsMfa { profile, .. } => Failure::usage(
+            what,
+            format!(
+                "give profile `{profile}` long-term keys of its own (aws_access_key_id and \
+                 aws_secret_access_key, or a credential_process that does not run mfa for this \
+                 chain)"
+            ),
+        ),
+        ChainError::ProcessLoop { .. } => Failure::usage(
+            what,
+            "the credential_process of a profile in the loop runs mfa back (perhaps through a \
+             script): give that profile long-term keys of its own",
+        ),
         ChainError::NoLongTermCredentials { searched, .. } => {
             Failure::usage(what, format!("set one of: {}", searched.join("; ")))
         }

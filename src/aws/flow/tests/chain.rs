@@ -37,6 +37,7 @@ fn a_cached_session_loads_no_long_term_credentials() {
     alice.source = LongTermSource::Process {
         profile: "alice".into(),
         command: "false".into(),
+        resolving: vec!["alice".into()],
     };
     let key = SessionKey::session_token("process:alice:false", SERIAL);
     let stored = CachedSession {

@@ -5,7 +5,9 @@ use std::os::unix::fs::MetadataExt;
 
 use super::{Check, DoctorSetup, Status};
 use crate::aws::cache::{CacheDir, CacheKind, SessionCache};
-use crate::aws::chain::{self, ChainError, LongTermSource, ResolvedProfile};
+use crate::aws::chain::{
+    self, CHAIN_VARIABLE, ChainError, LongTermSource, Nesting, ResolvedProfile,
+};
 use crate::cli::advice;
 use crate::cli::sources::ProfileDevice;
 
@@ -26,9 +28,19 @@ impl ProfileFacts {
         };
         let env_has_keys = (setup.var)("AWS_ACCESS_KEY_ID").is_some()
             && (setup.var)("AWS_SECRET_ACCESS_KEY").is_some();
+        let text = |name: &str| (setup.var)(name).map(|v| v.to_string_lossy().into_owned());
+        let nesting = Nesting::from_variables(
+            text(CHAIN_VARIABLE).as_deref(),
+            text("AWS_PROFILE").as_deref(),
+        );
         ProfileFacts {
             settings: Some(chain::resolve(files, setup.profile, true)),
-            chain: Some(chain::resolve(files, setup.profile, env_has_keys)),
+            chain: Some(chain::resolve_nested(
+                files,
+                setup.profile,
+                env_has_keys,
+                &nesting,
+            )),
         }
     }
 

@@ -5,13 +5,28 @@
 //! is an error that names it. A role profile whose `source_profile` is itself uses its own static
 //! keys (the AWS CLI allows that).
 //!
+//! A profile with `source_profile` but no `role_arn` and no long-term credentials of its own
+//! takes them from its source profile, as aws-vault reads it (the AWS CLI ignores
+//! `source_profile` there): `[profile work-mfa] source_profile = work` + `mfa_serial` is a
+//! `GetSessionToken` over `work`'s keys (docs/configuration.md). Such profiles add no role; they
+//! may stack, and roles may sit on top of them.
+//!
+//! A `credential_process` that runs `mfa` again for a profile being resolved would start
+//! processes forever: [`process_loop`] refuses it, from the command line where it names `mfa`,
+//! and from the chain that every `credential_process` child is given in its environment.
+//!
 //! Settings that describe the MFA device and how to reach it — `mfa_serial` and this tool's
 //! `mfa_*` keys — and `region` are taken from the requested profile, else from the nearest
 //! profile down the chain that sets them, so a role profile inherits them from its source.
 
+pub mod process_loop;
+#[cfg(test)]
+mod tests;
+
 use std::fmt;
 
 use super::profile::{Profile, SharedFiles};
+pub use process_loop::{CHAIN_VARIABLE, Nesting};
 
 /// Where the long-term credentials come from.
 #[derive(Clone, PartialEq, Eq)]
@@ -19,7 +34,14 @@ pub enum LongTermSource {
     /// `aws_access_key_id` / `aws_secret_access_key` of `profile`.
     Static { profile: String },
     /// The `credential_process` command of `profile`.
-    Process { profile: String, command: String },
+    Process {
+        profile: String,
+        command: String,
+        /// The profiles being resolved when it runs — those of the `mfa` processes above this
+        /// one, then this resolution's path — handed to the command in [`CHAIN_VARIABLE`], so
+        /// an `mfa` it starts refuses to resolve any of them again.
+        resolving: Vec<String>,
+    },
     /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` from the environment.
     Environment,
 }
@@ -89,6 +111,21 @@ pub enum ChainError {
     },
     #[error("the source_profile chain loops: {}", cycle.join(" → "))]
     Cycle { cycle: Vec<String> },
+    /// The `credential_process` of `profile` is an `mfa` command for a profile whose resolution
+    /// runs that same `credential_process` again; `cycle` runs from the first repeated profile
+    /// back to it.
+    #[error(
+        "the credential_process of profile `{profile}` runs mfa for a profile it serves: {}",
+        cycle.join(" → ")
+    )]
+    ProcessCallsMfa { profile: String, cycle: Vec<String> },
+    /// This `mfa` was started, through a `credential_process`, by an `mfa` resolving the
+    /// profiles `cycle` begins with, and was asked to resolve one of them again.
+    #[error(
+        "a credential_process started mfa for profile `{profile}` while resolving it: {}",
+        cycle.join(" → ")
+    )]
+    ProcessLoop { profile: String, cycle: Vec<String> },
     #[error("profile `{profile}` has role_arn but neither source_profile nor credential_source")]
     RoleWithoutSource { profile: String },
     #[error(
@@ -110,7 +147,38 @@ pub enum ChainError {
 
 /// Resolves `name`. `environment_has_keys` says whether `AWS_ACCESS_KEY_ID` and
 /// `AWS_SECRET_ACCESS_KEY` are set, the last place long-term keys are looked for.
+///
+/// A `credential_process` that runs `mfa` for a profile of its own chain is refused, reading an
+/// `mfa` command without a profile as `default`; [`resolve_nested`] knows the environment.
 pub fn resolve(
+    files: &SharedFiles,
+    name: &str,
+    environment_has_keys: bool,
+) -> Result<ResolvedProfile, ChainError> {
+    resolve_nested(files, name, environment_has_keys, &Nesting::default())
+}
+
+/// [`resolve`], for an `mfa` that may have been started by a `credential_process`: `nesting`
+/// says which profiles the `mfa` processes above this one are resolving (none of which may be
+/// resolved again) and which profile an `mfa` command without `-p` would use.
+pub fn resolve_nested(
+    files: &SharedFiles,
+    name: &str,
+    environment_has_keys: bool,
+    nesting: &Nesting,
+) -> Result<ResolvedProfile, ChainError> {
+    let mut resolved = walk(files, name, environment_has_keys)?;
+    process_loop::check(files, environment_has_keys, nesting, &resolved)?;
+    if let LongTermSource::Process { resolving, .. } = &mut resolved.source {
+        *resolving = nesting.callers.clone();
+        resolving.extend(resolved.path.iter().cloned());
+    }
+    Ok(resolved)
+}
+
+/// Follows `source_profile` from `name` down to the long-term credentials, with no regard for
+/// what a `credential_process` does.
+fn walk(
     files: &SharedFiles,
     name: &str,
     environment_has_keys: bool,
@@ -138,6 +206,16 @@ pub fn resolve(
             });
         }
         let Some(role_arn) = current.get("role_arn") else {
+            // aws-vault's reading: with no long-term credentials of its own, a profile takes
+            // those of its source_profile (and adds no role).
+            if let Some(next) = current.get("source_profile")
+                && !has_own_long_term(&current)
+            {
+                let next_profile = source_profile(files, &current, next, &known)?;
+                walked.push(current);
+                current = next_profile;
+                continue;
+            }
             let source = long_term(&current, environment_has_keys, files)?;
             walked.push(current);
             break source;
@@ -155,14 +233,7 @@ pub fn resolve(
                 break source;
             }
             (Some(next), _) => {
-                let next_profile =
-                    files
-                        .profile(next)
-                        .ok_or_else(|| ChainError::MissingSourceProfile {
-                            profile: current.name.clone(),
-                            source_profile: next.to_owned(),
-                            known: known.clone(),
-                        })?;
+                let next_profile = source_profile(files, &current, next, &known)?;
                 walked.push(current);
                 current = next_profile;
             }
@@ -213,6 +284,28 @@ fn has_static_keys(profile: &Profile) -> bool {
     profile.get("aws_access_key_id").is_some() && profile.get("aws_secret_access_key").is_some()
 }
 
+/// Static keys or a `credential_process`: what makes a profile without `role_arn` the bottom of
+/// the chain even when it names a `source_profile`.
+fn has_own_long_term(profile: &Profile) -> bool {
+    has_static_keys(profile) || profile.get("credential_process").is_some()
+}
+
+/// The profile `next` that `profile` names as its `source_profile`.
+fn source_profile(
+    files: &SharedFiles,
+    profile: &Profile,
+    next: &str,
+    known: &[String],
+) -> Result<Profile, ChainError> {
+    files
+        .profile(next)
+        .ok_or_else(|| ChainError::MissingSourceProfile {
+            profile: profile.name.clone(),
+            source_profile: next.to_owned(),
+            known: known.to_vec(),
+        })
+}
+
 fn long_term(
     profile: &Profile,
     environment_has_keys: bool,
@@ -227,6 +320,7 @@ fn long_term(
         return Ok(LongTermSource::Process {
             profile: profile.name.clone(),
             command: command.to_owned(),
+            resolving: Vec::new(),
         });
     }
     if environment_has_keys {
@@ -265,181 +359,4 @@ fn parse_seconds(profile: &Profile, key: &'static str, value: &str) -> Result<u3
         key,
         value: value.to_owned(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    const CREDENTIALS: &str = "\
-[default]
-aws_access_key_id = AKIAALICE
-aws_secret_access_key = s
-[selfish]
-aws_access_key_id = AKIASELF
-aws_secret_access_key = s
-";
-    const CONFIG: &str = "\
-[default]
-region = eu-west-1
-mfa_serial = arn:aws:iam::1:mfa/alice
-mfa_source = yubikey
-[profile admin]
-role_arn = arn:aws:iam::2:role/Admin
-source_profile = default
-external_id = ext
-duration_seconds = 7200
-[profile deep]
-role_arn = arn:aws:iam::3:role/Deep
-source_profile = admin
-region = us-east-1
-mfa_serial = arn:aws:iam::1:mfa/other
-[profile a]
-role_arn = arn:aws:iam::1:role/A
-source_profile = b
-[profile b]
-role_arn = arn:aws:iam::1:role/B
-source_profile = a
-[profile env]
-role_arn = arn:aws:iam::1:role/Env
-credential_source = Environment
-[profile ec2]
-role_arn = arn:aws:iam::1:role/E
-credential_source = Ec2InstanceMetadata
-[profile orphan]
-role_arn = arn:aws:iam::1:role/O
-[profile dangling]
-role_arn = arn:aws:iam::1:role/D
-source_profile = nobody
-[profile selfish]
-role_arn = arn:aws:iam::1:role/S
-source_profile = selfish
-[profile proc]
-credential_process = /usr/bin/get-keys --json
-mfa_serial = arn:aws:iam::1:mfa/proc
-[profile bare]
-region = x
-[profile badnum]
-role_arn = arn:aws:iam::1:role/N
-source_profile = default
-duration_seconds = 1h
-";
-
-    fn files() -> SharedFiles {
-        SharedFiles::from_text(CONFIG, CREDENTIALS)
-    }
-
-    #[test]
-    fn long_term_profile() {
-        let r = resolve(&files(), "default", false).unwrap();
-        assert_eq!(
-            r.source,
-            LongTermSource::Static {
-                profile: "default".into()
-            }
-        );
-        assert!(r.roles.is_empty());
-        assert_eq!(r.mfa_serial.as_deref(), Some("arn:aws:iam::1:mfa/alice"));
-        assert_eq!(r.mfa_source.as_deref(), Some("yubikey"));
-    }
-
-    #[test]
-    fn role_inherits_mfa_serial_and_region_from_its_source() {
-        let r = resolve(&files(), "admin", false).unwrap();
-        assert_eq!(
-            r.source,
-            LongTermSource::Static {
-                profile: "default".into()
-            }
-        );
-        assert_eq!(r.path, ["admin", "default"]);
-        assert_eq!(r.roles.len(), 1);
-        assert_eq!(r.roles[0].external_id.as_deref(), Some("ext"));
-        assert_eq!(r.roles[0].duration_seconds, Some(7200));
-        assert_eq!(r.mfa_serial.as_deref(), Some("arn:aws:iam::1:mfa/alice"));
-        assert_eq!(r.region.as_deref(), Some("eu-west-1"));
-    }
-
-    #[test]
-    fn nested_roles_are_assumed_innermost_first_and_nearest_setting_wins() {
-        let r = resolve(&files(), "deep", false).unwrap();
-        let arns: Vec<&str> = r.roles.iter().map(|s| s.role_arn.as_str()).collect();
-        assert_eq!(
-            arns,
-            ["arn:aws:iam::2:role/Admin", "arn:aws:iam::3:role/Deep"]
-        );
-        assert_eq!(r.mfa_serial.as_deref(), Some("arn:aws:iam::1:mfa/other"));
-        assert_eq!(r.region.as_deref(), Some("us-east-1"));
-    }
-
-    #[test]
-    fn cycles_are_named() {
-        let err = resolve(&files(), "a", false).unwrap_err();
-        assert_eq!(
-            err,
-            ChainError::Cycle {
-                cycle: vec!["a".into(), "b".into(), "a".into()]
-            }
-        );
-        assert_eq!(err.to_string(), "the source_profile chain loops: a → b → a");
-    }
-
-    #[test]
-    fn self_sourced_role_uses_its_own_keys() {
-        let r = resolve(&files(), "selfish", false).unwrap();
-        assert_eq!(
-            r.source,
-            LongTermSource::Static {
-                profile: "selfish".into()
-            }
-        );
-        assert_eq!(r.roles.len(), 1);
-    }
-
-    #[test]
-    fn other_long_term_sources() {
-        let r = resolve(&files(), "env", false).unwrap();
-        assert_eq!(r.source, LongTermSource::Environment);
-        let r = resolve(&files(), "proc", false).unwrap();
-        assert!(
-            matches!(r.source, LongTermSource::Process { ref command, .. } if command == "/usr/bin/get-keys --json")
-        );
-        let r = resolve(&files(), "bare", true).unwrap();
-        assert_eq!(r.source, LongTermSource::Environment);
-    }
-
-    #[test]
-    fn errors_say_what_is_missing() {
-        let f = files();
-        let unknown = resolve(&f, "nope", false).unwrap_err();
-        assert!(
-            matches!(unknown, ChainError::UnknownProfile { ref known, .. } if known.contains(&"admin".to_owned()))
-        );
-        assert!(matches!(
-            resolve(&f, "orphan", false),
-            Err(ChainError::RoleWithoutSource { .. })
-        ));
-        assert!(matches!(
-            resolve(&f, "dangling", false),
-            Err(ChainError::MissingSourceProfile { ref source_profile, .. }) if source_profile == "nobody"
-        ));
-        assert!(matches!(
-            resolve(&f, "ec2", false),
-            Err(ChainError::UnsupportedCredentialSource { .. })
-        ));
-        let none = resolve(&f, "bare", false).unwrap_err();
-        let ChainError::NoLongTermCredentials { searched, .. } = none else {
-            panic!()
-        };
-        assert!(searched.iter().any(|s| s.contains("AWS_ACCESS_KEY_ID")));
-        assert!(searched.iter().any(|s| s.contains("credentials")));
-        assert!(matches!(
-            resolve(&f, "badnum", false),
-            Err(ChainError::BadNumber {
-                key: "duration_seconds",
-                ..
-            })
-        ));
-    }
 }
