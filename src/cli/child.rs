@@ -64,6 +64,68 @@ pub fn environment(
     env
 }
 
+/// Variables removed from the child of `mfa exec --server` besides [`REMOVED`]: other container
+/// endpoints (a relative URI or a token file would win over ours) and the shared credentials
+/// file, which the SDKs read before the endpoint (see [`server_environment`]).
+pub const REMOVED_FOR_SERVER: [&str; 5] = [
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+];
+
+/// An empty file: where the child of `mfa exec --server` finds its shared credentials file.
+#[cfg(unix)]
+pub const EMPTY_FILE: &str = "/dev/null";
+#[cfg(not(unix))]
+pub const EMPTY_FILE: &str = "NUL";
+
+/// What the child of `mfa exec --server` gets instead of the credentials.
+pub struct ChildEndpoint<'a> {
+    pub profile: &'a str,
+    /// `http://127.0.0.1:PORT/PATH`.
+    pub uri: &'a str,
+    pub token: &'a str,
+    pub region: Option<&'a str>,
+}
+
+/// The environment of the child of `mfa exec --server` (docs/terraform.md): the same removals,
+/// region and `MFA_PROFILE` as [`environment`], no credentials, and the container endpoint
+/// (`AWS_CONTAINER_CREDENTIALS_FULL_URI`, `AWS_CONTAINER_AUTHORIZATION_TOKEN`).
+///
+/// The SDKs look for credentials in the `default` profile of the shared credentials file before
+/// the container endpoint, and that is where long-term keys usually are: the child's
+/// `AWS_SHARED_CREDENTIALS_FILE` is an empty file, so its SDKs cannot take them instead.
+pub fn server_environment(
+    current: impl IntoIterator<Item = (OsString, OsString)>,
+    endpoint: &ChildEndpoint<'_>,
+) -> Vec<(OsString, OsString)> {
+    let mut env: Vec<(OsString, OsString)> = current
+        .into_iter()
+        .filter(|(k, _)| {
+            !REMOVED
+                .iter()
+                .chain(&REMOVED_FOR_SERVER)
+                .any(|r| OsStr::new(r) == k)
+        })
+        .filter(|(k, _)| {
+            endpoint.region.is_none() || (k != "AWS_REGION" && k != "AWS_DEFAULT_REGION")
+        })
+        .filter(|(k, _)| k != MARKER)
+        .collect();
+    let mut set = |k: &str, v: &str| env.push((k.into(), v.into()));
+    set("AWS_CONTAINER_CREDENTIALS_FULL_URI", endpoint.uri);
+    set("AWS_CONTAINER_AUTHORIZATION_TOKEN", endpoint.token);
+    set("AWS_SHARED_CREDENTIALS_FILE", EMPTY_FILE);
+    if let Some(region) = endpoint.region {
+        set("AWS_REGION", region);
+        set("AWS_DEFAULT_REGION", region);
+    }
+    set(MARKER, endpoint.profile);
+    env
+}
+
 /// Refuses to run inside another `mfa exec` (whose credentials would be used as long-term keys)
 /// unless `force`.
 pub fn refuse_nesting(marker: Option<OsString>, force: bool) -> Result<(), Failure> {
@@ -112,7 +174,8 @@ pub fn exec(command: &[OsString], env: Vec<(OsString, OsString)>) -> Failure {
     }
 }
 
-fn spawn_failure(program: &OsStr, error: &std::io::Error) -> Failure {
+/// The failure to start `program`: not found (127), not executable (126), or anything else (1).
+pub fn spawn_failure(program: &OsStr, error: &std::io::Error) -> Failure {
     let name = program.to_string_lossy();
     match error.kind() {
         std::io::ErrorKind::NotFound => Failure::with_status(
@@ -197,6 +260,53 @@ mod tests {
         c.region = None;
         let env = environment([("AWS_REGION".into(), "ap-south-1".into())], &c);
         assert_eq!(get(&env, "AWS_REGION"), ["ap-south-1"]);
+    }
+
+    #[test]
+    fn the_server_child_gets_the_endpoint_and_no_credentials() {
+        let current = [
+            ("PATH", "/bin"),
+            ("AWS_ACCESS_KEY_ID", "AKIALONGTERM"),
+            ("AWS_SECRET_ACCESS_KEY", "long"),
+            ("AWS_SESSION_TOKEN", "old"),
+            ("AWS_PROFILE", "prod"),
+            ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials"),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "/t"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/home/u/.aws/credentials"),
+            ("AWS_CONFIG_FILE", "/home/u/.aws/config"),
+            ("MFA_PROFILE", "other"),
+        ]
+        .map(|(k, v)| (OsString::from(k), OsString::from(v)));
+        let env = server_environment(
+            current,
+            &ChildEndpoint {
+                profile: "prod",
+                uri: "http://127.0.0.1:1234/x",
+                token: "abcd",
+                region: Some("eu-west-1"),
+            },
+        );
+        for gone in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_CREDENTIAL_EXPIRATION",
+            "AWS_PROFILE",
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+        ] {
+            assert!(get(&env, gone).is_empty(), "{gone}");
+        }
+        assert_eq!(get(&env, "PATH"), ["/bin"]);
+        assert_eq!(get(&env, "AWS_CONFIG_FILE"), ["/home/u/.aws/config"]);
+        assert_eq!(get(&env, "AWS_SHARED_CREDENTIALS_FILE"), [EMPTY_FILE]);
+        assert_eq!(
+            get(&env, "AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+            ["http://127.0.0.1:1234/x"]
+        );
+        assert_eq!(get(&env, "AWS_CONTAINER_AUTHORIZATION_TOKEN"), ["abcd"]);
+        assert_eq!(get(&env, "AWS_REGION"), ["eu-west-1"]);
+        assert_eq!(get(&env, "MFA_PROFILE"), ["prod"]);
     }
 
     #[test]

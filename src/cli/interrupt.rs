@@ -7,9 +7,12 @@
 //! (once a real key stops waiting for the touch). A hidden password prompt has turned echo off
 //! on the terminal; the handler restores the settings saved when it was installed.
 //!
-//! `mfa exec` does not install it: there, signals are for the child.
+//! `mfa exec` does not install it: there, signals are for the child. `mfa exec --server` installs
+//! it only until its child starts.
 
 use std::fs::File;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rustix::termios::{self, OptionalActions, Termios};
 
@@ -17,9 +20,29 @@ use super::failure::{self, Exit, Failure};
 
 /// Installs the handler (once per process; later calls do nothing).
 pub fn install() {
+    set(None);
+}
+
+/// For `mfa exec --server`, whose child runs beside `mfa`: the handler of [`install`] until the
+/// returned flag is set (when the child starts), then nothing — the terminal's Ctrl-C reaches
+/// the child by itself, and `mfa` stays to serve it. Installed first, so a later [`install`]
+/// (a code asked while the child runs) keeps it.
+pub fn install_until_child() -> Arc<AtomicBool> {
+    let child_started = Arc::new(AtomicBool::new(false));
+    set(Some(Arc::clone(&child_started)));
+    child_started
+}
+
+fn set(child_started: Option<Arc<AtomicBool>>) {
     let saved = saved_terminal();
     // Fails only when a handler is already installed: keep that one.
     let _ = ctrlc::set_handler(move || {
+        if child_started
+            .as_ref()
+            .is_some_and(|started| started.load(Ordering::SeqCst))
+        {
+            return;
+        }
         if let Some((tty, settings)) = &saved {
             // Nothing better to do than exit if the terminal is gone.
             let _ = termios::tcsetattr(tty, OptionalActions::Now, settings);

@@ -13,6 +13,8 @@ pub mod credentials;
 pub mod failure;
 pub mod interrupt;
 pub mod output;
+#[cfg(unix)]
+pub mod server;
 pub mod sources;
 
 use std::process::ExitCode;

@@ -58,7 +58,7 @@ impl Bench {
                 role_config(LONG, None, 43_200),
                 role_config(PARTNER, Some("partner-ext"), 3600),
             ],
-            clock_offset_secs: 0,
+            ..Config::default()
         })
         .unwrap();
         let dir = tempfile::tempdir().unwrap();

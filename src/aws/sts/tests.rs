@@ -47,7 +47,7 @@ fn double() -> StsDouble {
                 max_duration: 3600,
             },
         ],
-        clock_offset_secs: 0,
+        ..Config::default()
     })
     .unwrap()
 }

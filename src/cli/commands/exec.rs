@@ -1,6 +1,6 @@
 //! `mfa exec -- CMD…` and `mfa yubi CMD…`: run a command with the profile's temporary
 //! credentials in its environment (docs/sessions.md). `yubi` is `exec` with the code from the
-//! YubiKey.
+//! YubiKey. `exec --server` serves them on a loopback endpoint instead (`cli::server`).
 //!
 //! Cached credentials cost one file read before `exec`. The child replaces this process on Unix,
 //! so its exit status is ours and signals reach it directly. Refuses to run inside another
@@ -17,6 +17,9 @@ use crate::sources::auto::SourceSetting;
 pub fn run(ctx: &mut Context, args: &ExecArgs) -> Result<Exit, Failure> {
     child::refuse_nesting(ctx.env.var(child::MARKER), args.force)?;
     if args.server {
+        #[cfg(unix)]
+        return crate::cli::server::run(ctx, &args.command, seconds(args.duration));
+        #[cfg(not(unix))]
         return Err(Failure::not_implemented("exec --server"));
     }
     exec(ctx, &args.command, args.duration, None)
@@ -34,7 +37,7 @@ fn exec(
     duration: Option<Duration>,
     forced: Option<SourceSetting>,
 ) -> Result<Exit, Failure> {
-    let duration = duration.map(|d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
+    let duration = seconds(duration);
     let (profile, obtained) = credentials::obtain(ctx, forced, duration)?;
     let creds = &obtained.credentials;
     let expiration = creds.expiration_rfc3339();
@@ -50,4 +53,9 @@ fn exec(
         },
     );
     Err(child::exec(command, env))
+}
+
+/// `--duration` in seconds.
+fn seconds(duration: Option<Duration>) -> Option<u32> {
+    duration.map(|d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
 }

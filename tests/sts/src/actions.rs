@@ -79,7 +79,11 @@ pub fn get_session_token(
         session_token: String::new(),
         expiration: 0,
     };
-    let creds = issue(ctx, session, duration);
+    let lifetime = ctx
+        .config
+        .session_lifetime_override_secs
+        .unwrap_or(duration);
+    let creds = issue(ctx, session, lifetime);
     Ok(xml::get_session_token(&creds, ctx.request_id))
 }
 
@@ -145,7 +149,8 @@ pub fn assume_role(
         session_token: String::new(),
         expiration: 0,
     };
-    let creds = issue(ctx, session, duration);
+    let lifetime = ctx.config.role_lifetime_override_secs.unwrap_or(duration);
+    let creds = issue(ctx, session, lifetime);
     Ok(xml::assume_role(
         &creds,
         &assumed_role_arn(role.account(), role.name(), session_name),

@@ -60,6 +60,14 @@ pub struct Config {
     /// Added to the system clock for TOTP checks, expirations and the `Date` header.
     #[serde(default)]
     pub clock_offset_secs: i64,
+    /// Test-only: `GetSessionToken` credentials expire this many seconds after issue, whatever
+    /// `DurationSeconds` asked (AWS's minimum is 900 s), for tests of a session that expires
+    /// during a run. The request is still validated as AWS would.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_lifetime_override_secs: Option<u32>,
+    /// Test-only: the same for `AssumeRole` credentials (a role that expires during a run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_lifetime_override_secs: Option<u32>,
 }
 
 impl fmt::Debug for User {
@@ -165,6 +173,8 @@ mod tests {
         assert_eq!(config.roles[0].name(), "admin");
         assert_eq!(config.roles[0].account(), "123456789012");
         assert_eq!(config.clock_offset_secs, 0);
+        assert_eq!(config.session_lifetime_override_secs, None);
+        assert_eq!(config.role_lifetime_override_secs, None);
     }
 
     #[test]

@@ -270,3 +270,24 @@ fn presigned_get_caller_identity() {
     let reply = Client::connect(&double).get("/?Action=GetCallerIdentity&Version=2011-06-15");
     assert_eq!(reply.error().0, "InvalidClientTokenId");
 }
+
+#[test]
+fn lifetime_overrides_issue_credentials_that_expire_in_seconds() {
+    let mut config = config();
+    config.session_lifetime_override_secs = Some(30);
+    config.role_lifetime_override_secs = Some(5);
+    let double = mfa_sts::StsDouble::start(config).unwrap();
+    let session = alice_mfa_session(&double);
+    let role = assume_role(&double, &session, ADMIN_ROLE, &[]);
+    assert_eq!(role.status, 200, "{}", role.body);
+    let expiration = parse_iso8601(&role.tag("Expiration").unwrap());
+    assert!((expiration - double.now() - 5).abs() <= 1);
+    let role = role.creds();
+    assert_eq!(caller_identity(&double, &role).status, 200);
+    double.set_clock_offset(6);
+    assert_eq!(caller_identity(&double, &role).error().0, "ExpiredToken");
+    // The session lasts its own override, not the role's.
+    assert_eq!(caller_identity(&double, &session).status, 200);
+    double.set_clock_offset(31);
+    assert_eq!(caller_identity(&double, &session).error().0, "ExpiredToken");
+}

@@ -66,7 +66,7 @@ pub fn config() -> Config {
                 max_duration: 3600,
             },
         ],
-        clock_offset_secs: 0,
+        ..Config::default()
     }
 }
 
