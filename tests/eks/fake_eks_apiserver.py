@@ -44,6 +44,25 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 MAX_AGE = 15 * 60
 
 
+# Just enough discovery for `kubectl get nodes` and `kubectl get namespaces`.
+DISCOVERY = {
+    "/api": {"kind": "APIVersions", "versions": ["v1"],
+             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]},
+    "/apis": {"kind": "APIGroupList", "apiVersion": "v1", "groups": []},
+    "/api/v1": {"kind": "APIResourceList", "groupVersion": "v1", "resources": [
+        {"name": "nodes", "singularName": "node", "namespaced": False, "kind": "Node",
+         "verbs": ["get", "list"], "shortNames": ["no"]},
+        {"name": "namespaces", "singularName": "namespace", "namespaced": False,
+         "kind": "Namespace", "verbs": ["get", "list"], "shortNames": ["ns"]},
+    ]},
+    "/api/v1/nodes": {"kind": "NodeList", "apiVersion": "v1", "metadata": {}, "items": [
+        {"metadata": {"name": "ip-10-0-1-23.eu-west-1.compute.internal",
+                      "creationTimestamp": "2026-01-01T00:00:00Z"},
+         "status": {"conditions": [{"type": "Ready", "status": "True"}],
+                    "nodeInfo": {"kubeletVersion": "v1.32.0-eks-test"}}}]},
+}
+
+
 class Refused(Exception):
     pass
 
@@ -201,6 +220,8 @@ def main():
                 status, value = 401, {"kind": "Status", "apiVersion": "v1", "metadata": {},
                                       "status": "Failure", "message": "Unauthorized",
                                       "reason": "Unauthorized", "code": 401}
+            elif self.path.split("?")[0] in DISCOVERY:
+                status, value = 200, DISCOVERY[self.path.split("?")[0]]
             elif self.path.split("?")[0] == "/version":
                 status, value = 200, {"major": "1", "minor": "32", "gitVersion": "v1.32.0-eks-test",
                                       "platform": "linux/amd64"}

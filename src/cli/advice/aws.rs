@@ -225,6 +225,23 @@ pub fn chain(error: &ChainError) -> Failure {
     }
 }
 
+/// A failure of [`crate::aws::eks::token`].
+pub fn eks(error: &EksError) -> Failure {
+    match error {
+        EksError::Endpoint { endpoint, reason } => Failure::usage(
+            format!("cannot sign an EKS token for the STS endpoint {endpoint}: {reason}"),
+            "check AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL (a URL such as https://sts.eu-west-1.amazonaws.com) and the region",
+        ),
+        EksError::Expired { expiration } => Failure::runtime(
+            format!(
+                "the session expired at {}",
+                crate::aws::credentials::rfc3339::format(*expiration)
+            ),
+            "run again: a new session is fetched (`mfa cache clear` if it keeps happening, and check the clock)",
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,22 +292,5 @@ mod tests {
             missing: "aws_secret_access_key",
         };
         assert_eq!(credentials(&missing).exit().code(), 2);
-    }
-}
-
-/// A failure of [`crate::aws::eks::token`].
-pub fn eks(error: &EksError) -> Failure {
-    match error {
-        EksError::Endpoint { endpoint, reason } => Failure::usage(
-            format!("cannot sign an EKS token for the STS endpoint {endpoint}: {reason}"),
-            "check AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL (a URL such as https://sts.eu-west-1.amazonaws.com) and the region",
-        ),
-        EksError::Expired { expiration } => Failure::runtime(
-            format!(
-                "the session expired at {}",
-                crate::aws::credentials::rfc3339::format(*expiration)
-            ),
-            "run again: a new session is fetched (`mfa cache clear` if it keeps happening, and check the clock)",
-        ),
     }
 }
