@@ -36,6 +36,11 @@ bench_missing_packages() {
   for p in "${BENCH_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
+  # Commands the tests run, wherever they come from: only when missing, Debian's package.
+  # kubectl runs `mfa eks-token` as its exec plugin (tests/eks_token.rs); openssl makes the
+  # test API server's certificate.
+  command -v kubectl >/dev/null || missing+=(kubernetes-client)
+  command -v openssl >/dev/null || missing+=(openssl)
   echo "${missing[@]}"
 }
 
@@ -45,7 +50,7 @@ bench_install_packages() {
   [ -z "$missing" ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
     die "missing Debian packages: $missing" \
-      "as root run: apt-get update && apt-get install -y ${BENCH_PACKAGES[*]}"
+      "as root run: apt-get update && apt-get install -y $missing"
   fi
   say "installing $missing"
   apt-get update -qq >/dev/null

@@ -7,11 +7,14 @@
 //! - [`credentials`]: long-term and temporary credentials, loaded from a profile, a
 //!   `credential_process` or the environment.
 //! - [`sts`]: `GetSessionToken`, `AssumeRole` and `GetCallerIdentity` through aws-sdk-sts.
+//! - [`eks`]: EKS bearer tokens, a presigned `GetCallerIdentity` URL (no request is sent).
 //! - [`cache`]: cached sessions, the fetch lock and spent-code records (no SDK, no runtime).
 
 pub mod cache;
 pub mod chain;
 pub mod credentials;
+#[cfg(feature = "sts")]
+pub mod eks;
 #[cfg(feature = "sts")]
 pub mod flow;
 pub mod ini;

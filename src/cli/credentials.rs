@@ -104,13 +104,52 @@ pub fn obtain(
     forced: Option<SourceSetting>,
     duration: Option<u32>,
 ) -> Result<(ResolvedProfile, Obtained), Failure> {
-    let profile = resolve_profile(ctx)?;
+    obtain_for(
+        ctx,
+        &Request {
+            forced,
+            duration,
+            ..Request::default()
+        },
+    )
+}
+
+/// What a credential command asks of [`obtain_for`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Request<'a> {
+    /// The code source `mfa yubi` forces.
+    pub forced: Option<SourceSetting>,
+    /// `--duration`, seconds.
+    pub duration: Option<u32>,
+    /// One more role, assumed with the profile's final credentials and cached per role
+    /// (`mfa eks-token --role`).
+    pub extra_role: Option<&'a str>,
+    /// Nobody can touch a key: refuse a touch account at once rather than wait.
+    pub refuse_touch: bool,
+}
+
+/// [`obtain`] with everything a command may ask: the final credentials of the profile, or of
+/// `request.extra_role` assumed from them.
+pub fn obtain_for(
+    ctx: &mut Context,
+    request: &Request<'_>,
+) -> Result<(ResolvedProfile, Obtained), Failure> {
+    let Request {
+        forced,
+        duration,
+        extra_role,
+        refuse_touch,
+    } = *request;
+    let mut profile = resolve_profile(ctx)?;
+    if let Some(role_arn) = extra_role {
+        profile = profile.then_assume(role_arn);
+    }
     let cache = open_cache(ctx, &profile)?;
     let sts = StsClient::new(StsSettings::from_env(
         profile.region.as_deref(),
         ctx.env.lookup(),
     ));
-    let mut source = sources::code_source(ctx, forced, &profile)?;
+    let mut source = sources::code_source_for(ctx, forced, &profile, refuse_touch)?;
     let clock = checked_clock()?;
     let flow_ctx = FlowContext {
         files: ctx.files.or_empty(&mut ctx.terminal),

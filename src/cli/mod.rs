@@ -75,7 +75,9 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::CredentialProcess => Err(Failure::not_implemented("credential-process")),
         Command::Shell => Err(Failure::not_implemented("shell")),
         Command::Login { .. } => Err(Failure::not_implemented("login")),
-        Command::EksToken { .. } => Err(Failure::not_implemented("eks-token")),
+        Command::EksToken { cluster, role } => {
+            commands::eks_token::run(ctx, &cluster, role.as_deref())
+        }
         Command::Register(_) => Err(Failure::not_implemented("register")),
         Command::Deregister { .. } => Err(Failure::not_implemented("deregister")),
     }

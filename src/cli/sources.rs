@@ -154,6 +154,17 @@ pub fn code_source(
     forced: Option<SourceSetting>,
     profile: &ResolvedProfile,
 ) -> Result<Box<dyn CodeSource>, Failure> {
+    code_source_for(ctx, forced, profile, false)
+}
+
+/// [`code_source`], with `refuse_touch` for a caller nobody can touch a key for
+/// ([`YubikeyOptions::refuse_touch`]).
+pub fn code_source_for(
+    ctx: &Context,
+    forced: Option<SourceSetting>,
+    profile: &ResolvedProfile,
+    refuse_touch: bool,
+) -> Result<Box<dyn CodeSource>, Failure> {
     let plan = auto::plan(
         forced.or(ctx.global.source),
         profile.mfa_source.as_deref(),
@@ -164,7 +175,10 @@ pub fn code_source(
     for kind in plan.kinds {
         sources.push(match kind {
             SourceKind::Yubikey => {
-                let options = yubikey_options(ctx, &ProfileDevice::of(profile))?;
+                let options = YubikeyOptions {
+                    refuse_touch,
+                    ..yubikey_options(ctx, &ProfileDevice::of(profile))?
+                };
                 Box::new(yubikey_source(ctx, options))
             }
             SourceKind::Totp => {

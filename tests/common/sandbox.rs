@@ -69,6 +69,15 @@ impl Sandbox {
         assert_cmd::Command::from_std(self.mfa_std_without_tty())
     }
 
+    /// `program` with this sandbox's environment and no controlling terminal (`setsid -w`),
+    /// like [`Sandbox::mfa_std_without_tty`]: for a consumer (kubectl) that runs `mfa` itself.
+    pub fn command_without_tty(&self, program: &str) -> std::process::Command {
+        let mut cmd = std::process::Command::new("setsid");
+        cmd.arg("-w").arg(program);
+        self.apply_env(&mut cmd);
+        cmd
+    }
+
     /// Writes `~/.aws/config`.
     pub fn write_config(&self, text: &str) {
         std::fs::write(self.path(".aws/config"), text).unwrap();

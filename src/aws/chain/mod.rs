@@ -92,6 +92,23 @@ pub struct ResolvedProfile {
     pub mfa_cache: Option<String>,
 }
 
+impl ResolvedProfile {
+    /// This profile with one more role at the end of its chain, assumed with the profile's
+    /// final credentials (the MFA session, or its last role) like any chained role, and cached
+    /// under this profile's name and `role_arn` (`mfa eks-token --role`).
+    pub fn then_assume(&self, role_arn: &str) -> ResolvedProfile {
+        let mut profile = self.clone();
+        profile.roles.push(RoleStep {
+            profile: self.name.clone(),
+            role_arn: role_arn.to_owned(),
+            external_id: None,
+            role_session_name: None,
+            duration_seconds: None,
+        });
+        profile
+    }
+}
+
 /// Why a profile cannot be resolved. Each variant carries what a message needs to say what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -7,6 +7,7 @@ use super::sources::source;
 use crate::aws::cache::CacheError;
 use crate::aws::chain::ChainError;
 use crate::aws::credentials::CredentialsError;
+use crate::aws::eks::EksError;
 use crate::aws::flow::{Call, FlowError};
 use crate::aws::sts::StsError;
 use crate::cli::Failure;
@@ -234,6 +235,23 @@ pub fn chain(error: &ChainError) -> Failure {
         ChainError::RoleWithoutSource { .. }
         | ChainError::UnsupportedCredentialSource { .. }
         | ChainError::BadNumber { .. } => Failure::usage(what, "fix the profile in ~/.aws/config"),
+    }
+}
+
+/// A failure of [`crate::aws::eks::token`].
+pub fn eks(error: &EksError) -> Failure {
+    match error {
+        EksError::Endpoint { endpoint, reason } => Failure::usage(
+            format!("cannot sign an EKS token for the STS endpoint {endpoint}: {reason}"),
+            "check AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL (a URL such as https://sts.eu-west-1.amazonaws.com) and the region",
+        ),
+        EksError::Expired { expiration } => Failure::runtime(
+            format!(
+                "the session expired at {}",
+                crate::aws::credentials::rfc3339::format(*expiration)
+            ),
+            "run again: a new session is fetched (`mfa cache clear` if it keeps happening, and check the clock)",
+        ),
     }
 }
 

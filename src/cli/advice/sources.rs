@@ -61,12 +61,22 @@ fn yubikey_for_session(error: &YubikeyError) -> Failure {
             format!("cannot read the answer from the terminal: {error}"),
             "run the command again on a terminal",
         ),
+        YubikeyError::TouchUnattended { .. } => touch_unattended(error),
         YubikeyError::NotChosen { .. } => Failure::runtime(
             "nothing was chosen from the list",
             "answer with one of the numbers offered, or choose beforehand: --serial N for a key, \
              mfa_oath_account for an account",
         ),
     }
+}
+
+/// A touch account with nobody to touch it (`mfa eks-token` run by kubectl without a terminal).
+fn touch_unattended(error: &YubikeyError) -> Failure {
+    Failure::runtime(
+        error.to_string(),
+        "start the session once from a terminal (any kubectl command there, or `mfa exec -- true` \
+         with the same profile): later calls use the cached session and need no touch",
+    )
 }
 
 /// The YubiKey source, asked directly (`mfa code`, `mfa accounts`, `mfa doctor`).
@@ -92,6 +102,7 @@ pub fn yubikey(error: &YubikeyError) -> Failure {
             format!("cannot read the answer from the terminal: {error}"),
             "run the command again on a terminal",
         ),
+        YubikeyError::TouchUnattended { .. } => touch_unattended(error),
         YubikeyError::NotChosen { answer } => Failure::usage(
             format!("`{answer}` is not one of the numbers offered"),
             "run again and answer with a number from the list, or choose beforehand: --serial N \

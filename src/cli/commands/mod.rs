@@ -9,5 +9,6 @@ pub mod code;
 pub mod completions;
 pub mod devices;
 pub mod doctor;
+pub mod eks_token;
 pub mod exec;
 pub mod totp;

@@ -53,6 +53,15 @@ pub enum YubikeyError {
     /// The terminal could not be read.
     #[error("cannot read the answer from the terminal: {0}")]
     Terminal(#[source] std::io::Error),
+    /// The account needs a touch and nobody is there to give it (see
+    /// [`super::YubikeyOptions::refuse_touch`]).
+    #[error(
+        "the YubiKey account `{account}` needs a touch, and there is no terminal to ask for it"
+    )]
+    TouchUnattended {
+        /// The account's name.
+        account: String,
+    },
     /// A list (of keys, of accounts) was shown and the answer named none of its entries.
     #[error("the answer {answer:?} is not one of the numbers offered")]
     NotChosen {

@@ -57,6 +57,10 @@ pub struct YubikeyOptions {
     pub password: Option<SecretString>,
     /// How long a CALCULATE may take before the touch notice is shown.
     pub touch_notice_after: Duration,
+    /// Nobody is there to touch the key (no terminal, `mfa eks-token` under kubectl): an
+    /// account that needs a touch is refused at once ([`YubikeyError::TouchUnattended`])
+    /// instead of waiting for a touch nobody was told about.
+    pub refuse_touch: bool,
 }
 
 impl Default for YubikeyOptions {
@@ -65,6 +69,7 @@ impl Default for YubikeyOptions {
             device: DeviceQuery::default(),
             password: None,
             touch_notice_after: DEFAULT_NOTICE_AFTER,
+            refuse_touch: false,
         }
     }
 }
@@ -166,9 +171,14 @@ impl<'k, C: Connector> YubikeySource<'k, C> {
             device: &device,
         };
         let notice_after = self.options.touch_notice_after;
+        let refuse_touch = self.options.refuse_touch;
         let (credential, code) = on_card(&mut self.connector, &device, |transport| {
             let (mut session, _) = unlock::open(transport, &credentials, terminal)?;
-            calculate_in(&mut session, selector, unix_time, notice_after, terminal)
+            if refuse_touch {
+                calculate_untouched(&mut session, selector, unix_time, notice_after, terminal)
+            } else {
+                calculate_in(&mut session, selector, unix_time, notice_after, terminal)
+            }
         })?;
         Ok(Calculation {
             device,
@@ -354,6 +364,32 @@ fn calculate_in<T: Transport + Send>(
         Choice::Chosen(credential) => credential,
         Choice::Ask(candidates) => ask_account(candidates, terminal)?,
     };
+    terminal.explain(1, &format!("using the account `{}`", credential.id));
+    let code = touch::calculate(session, &credential, unix_time, notice_after, terminal)?;
+    Ok((credential, code))
+}
+
+/// [`calculate_in`] for when nobody can touch the key: the accounts are listed with CALCULATE
+/// ALL first, which says which ones need a touch without waiting for one, and such an account
+/// is refused before anything waits. (A CALCULATE that waits for a touch cannot be stopped
+/// early, so the direct guess of `calculate_in` is not tried here.)
+fn calculate_untouched<T: Transport + Send>(
+    session: &mut OathSession<T>,
+    selector: &AccountSelector<'_>,
+    unix_time: u64,
+    notice_after: Duration,
+    terminal: &mut dyn Terminal,
+) -> Result<(Credential, Code), YubikeyError> {
+    let accounts = session.accounts(unix_time)?;
+    let credential = match choose(selector, &accounts)? {
+        Choice::Chosen(credential) => credential,
+        Choice::Ask(candidates) => ask_account(candidates, terminal)?,
+    };
+    if credential.touch == Some(true) {
+        return Err(YubikeyError::TouchUnattended {
+            account: credential.id.to_string(),
+        });
+    }
     terminal.explain(1, &format!("using the account `{}`", credential.id));
     let code = touch::calculate(session, &credential, unix_time, notice_after, terminal)?;
     Ok((credential, code))

@@ -30,6 +30,7 @@ fn issue(ctx: &mut Context<'_>, session: Session, duration: u32) -> Credentials 
     };
     let session = Session {
         session_token: creds.session_token.clone(),
+        secret_access_key: creds.secret_access_key.clone(),
         expiration: creds.expiration,
         ..session
     };
@@ -77,6 +78,7 @@ pub fn get_session_token(
         user: caller.user(),
         mfa,
         session_token: String::new(),
+        secret_access_key: String::new(),
         expiration: 0,
     };
     let lifetime = ctx
@@ -147,6 +149,7 @@ pub fn assume_role(
         user: caller.user(),
         mfa,
         session_token: String::new(),
+        secret_access_key: String::new(),
         expiration: 0,
     };
     let lifetime = ctx.config.role_lifetime_override_secs.unwrap_or(duration);

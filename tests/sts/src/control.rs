@@ -1,6 +1,8 @@
 //! Control endpoints under `/__mfa/` for scripts (never recorded, never faulted):
 //! `GET /__mfa/stats`, `GET /__mfa/calls`, `POST /__mfa/fault?kind=…&times=N`,
-//! `POST /__mfa/clock?offset=SECS`.
+//! `POST /__mfa/clock?offset=SECS`, and — so that a test can check a SigV4 signature made with
+//! credentials the double knows (a presigned EKS token) — `GET /__mfa/secret?access_key_id=ID`:
+//! the secret key of a configured user or of credentials the double issued.
 
 use crate::faults::Fault;
 use crate::form::Params;
@@ -55,6 +57,18 @@ pub fn handle(service: &Service, request: &Request) -> Response {
                 }
             }
             json(200, &serde_json::json!({ "ok": true }))
+        }
+        ("GET", "secret") => {
+            let Some(key_id) = params.get("access_key_id") else {
+                return bad("access_key_id is required");
+            };
+            match service.secret_of(key_id) {
+                Some(secret) => json(200, &serde_json::json!({ "secret_access_key": secret })),
+                None => json(
+                    404,
+                    &serde_json::json!({ "error": "unknown access key id" }),
+                ),
+            }
         }
         ("POST", "clock") => match params.get("offset").map(str::parse::<i64>) {
             Some(Ok(offset)) => {

@@ -117,6 +117,13 @@ impl StsDouble {
         self.service.state().faults.clear();
     }
 
+    /// The secret key of `access_key_id`: a configured user's, or one the double issued (even
+    /// expired). For tests that verify SigV4 signatures made with them, as an EKS API server
+    /// does; `GET /__mfa/secret?access_key_id=ID` answers the same over HTTP.
+    pub fn secret_of(&self, access_key_id: &str) -> Option<String> {
+        self.service.secret_of(access_key_id)
+    }
+
     /// Changes the server clock's offset from system time (seconds; for skew tests).
     pub fn set_clock_offset(&self, secs: i64) {
         self.service.clock.set_offset(secs);

@@ -45,6 +45,20 @@ impl Service {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The secret key of a configured user's or an issued access key id.
+    pub fn secret_of(&self, access_key_id: &str) -> Option<String> {
+        let user = self
+            .config
+            .users
+            .iter()
+            .find(|u| u.access_key_id == access_key_id);
+        match user {
+            Some(user) => Some(user.secret_access_key.clone()),
+            None => (self.state().sessions.get(access_key_id))
+                .map(|session| session.secret_access_key.clone()),
+        }
+    }
+
     /// Handles one STS request (anything but the control endpoints).
     pub fn handle(&self, request: &Request, stopper: &Stopper) -> Outcome {
         let mut params = Params::parse(&request.query);

@@ -39,6 +39,9 @@ pub struct Session {
     /// Whether the session carries MFA context.
     pub mfa: bool,
     pub session_token: String,
+    /// The secret key issued with it: a test that checks SigV4 signatures made with these
+    /// credentials (an EKS token's) looks it up with `GET /__mfa/secret`.
+    pub secret_access_key: String,
     /// Unix seconds.
     pub expiration: i64,
 }

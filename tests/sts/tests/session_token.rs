@@ -275,3 +275,32 @@ fn unknown_actions_and_versions() {
     let reply = call(&double, &creds, &[("Version", "2011-06-15")]);
     assert_eq!(reply.error().0, "MissingAction");
 }
+
+#[test]
+fn the_secret_of_issued_and_configured_keys_can_be_looked_up_by_tests() {
+    let double = start();
+    let reply = session_token(&double, &long_term(CAROL_KEY), &[]);
+    let key = reply.tag("AccessKeyId").unwrap();
+    assert_eq!(double.secret_of(&key), reply.tag("SecretAccessKey"));
+    assert_eq!(
+        double.secret_of(CAROL_KEY).as_deref(),
+        Some(config().users[2].secret_access_key.as_str())
+    );
+    assert_eq!(double.secret_of("ASIAUNKNOWN000000000"), None);
+    // The same over HTTP, for test servers in other languages.
+    let mut client = Client::connect(&double);
+    client.send_raw(
+        format!("GET /__mfa/secret?access_key_id={key} HTTP/1.1\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    );
+    let answer = client.read_reply().unwrap();
+    assert_eq!(answer.status, 200);
+    let value: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+    assert_eq!(
+        value["secret_access_key"].as_str(),
+        reply.tag("SecretAccessKey").as_deref()
+    );
+    let mut client = Client::connect(&double);
+    client.send_raw(b"GET /__mfa/secret?access_key_id=nope HTTP/1.1\r\nConnection: close\r\n\r\n");
+    assert_eq!(client.read_reply().unwrap().status, 404);
+}

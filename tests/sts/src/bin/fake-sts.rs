@@ -11,7 +11,7 @@ const USAGE: &str = "usage: fake-sts [--listen 127.0.0.1:PORT] [--config FILE.js
   --config FILE   users, roles and clock offset as JSON (default: no users)
 Control: GET /__mfa/stats, GET /__mfa/calls, POST /__mfa/fault?kind=KIND[&times=N]
   (KIND: access_denied, throttling, server_error, slow:MS, drop, clear),
-  POST /__mfa/clock?offset=SECS";
+  POST /__mfa/clock?offset=SECS, GET /__mfa/secret?access_key_id=ID";
 
 fn run(args: &[String]) -> Result<(), String> {
     let mut listen: SocketAddr = ([127, 0, 0, 1], 0).into();
