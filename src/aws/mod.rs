@@ -8,6 +8,8 @@
 //!   `credential_process` or the environment.
 //! - [`sts`]: `GetSessionToken`, `AssumeRole` and `GetCallerIdentity` through aws-sdk-sts.
 //! - [`cache`]: cached sessions, the fetch lock and spent-code records (no SDK, no runtime).
+//! - [`write_profile`]: a session stored as a credentials-file profile (`mfa login
+//!   --write-profile`).
 
 pub mod cache;
 pub mod chain;
@@ -18,3 +20,4 @@ pub mod ini;
 pub mod profile;
 #[cfg(feature = "sts")]
 pub mod sts;
+pub mod write_profile;

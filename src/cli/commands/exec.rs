@@ -19,6 +19,11 @@ pub fn run(ctx: &mut Context, args: &ExecArgs) -> Result<Exit, Failure> {
     if args.server {
         return Err(Failure::not_implemented("exec --server"));
     }
+    if args.command.is_empty() {
+        // No command: the user's shell, as aws-vault does.
+        let shell = child::shell(ctx.env.var("SHELL"));
+        return exec(ctx, &shell, args.duration, None);
+    }
     exec(ctx, &args.command, args.duration, None)
 }
 
@@ -28,7 +33,9 @@ pub fn yubi(ctx: &mut Context, command: &[OsString]) -> Result<Exit, Failure> {
     exec(ctx, command, None, Some(SourceSetting::Yubikey))
 }
 
-fn exec(
+/// Runs `command` with the credentials (`forced`: the source `mfa yubi` insists on). Returns only
+/// on failure.
+pub fn exec(
     ctx: &mut Context,
     command: &[OsString],
     duration: Option<Duration>,
