@@ -61,10 +61,14 @@ pub fn render(format: EnvFormat, vars: &[(&str, &str)], unset: &[&str]) -> Zeroi
             }
         }
         EnvFormat::Fish => {
+            // `set -e` of a missing variable fails (status 4), and fish's `set -gx` passes the
+            // status on: erase only what is there, so sourcing the whole text ends with 0.
             for name in unset {
-                out.push_str("set -e ");
+                out.push_str("if set -q ");
                 out.push_str(name);
-                out.push('\n');
+                out.push_str("; set -e ");
+                out.push_str(name);
+                out.push_str("; end\n");
             }
             for (name, value) in vars {
                 out.push_str("set -gx ");
@@ -120,7 +124,7 @@ fn capacity(vars: &[(&str, &str)], unset: &[&str]) -> usize {
         .iter()
         .map(|(k, v)| k.len() + 6 * v.len() + 32)
         .sum::<usize>()
-        + unset.iter().map(|k| k.len() + 64).sum::<usize>()
+        + unset.iter().map(|k| 2 * k.len() + 64).sum::<usize>()
 }
 
 /// POSIX shell single quotes: nothing inside is special; a `'` closes, is escaped, reopens.
@@ -270,8 +274,9 @@ mod tests {
         );
         assert_eq!(
             *render(EnvFormat::Fish, &vars, &unset),
-            "set -e AWS_PROFILE\nset -e AWS_SECURITY_TOKEN\nset -gx AWS_ACCESS_KEY_ID 'ASIA'\n\
-             set -gx MFA_PROFILE 'it\\'s'\n"
+            "if set -q AWS_PROFILE; set -e AWS_PROFILE; end\n\
+             if set -q AWS_SECURITY_TOKEN; set -e AWS_SECURITY_TOKEN; end\n\
+             set -gx AWS_ACCESS_KEY_ID 'ASIA'\nset -gx MFA_PROFILE 'it\\'s'\n"
         );
         assert_eq!(
             *render(EnvFormat::Powershell, &vars, &unset),
