@@ -198,7 +198,8 @@ pub fn write_profile(error: &WriteProfileError) -> Failure {
         } => Failure::usage(
             what,
             format!(
-                "[{section}] is what AWS tools use when no profile is named: write the session                  under another name (--write-profile temp), or pass --force to replace it"
+                "[{section}] is what AWS tools use when no profile is named: write the session \
+                 under another name (--write-profile temp), or pass --force to replace it"
             ),
         ),
         WriteProfileError::Protected {
@@ -208,7 +209,8 @@ pub fn write_profile(error: &WriteProfileError) -> Failure {
         } => Failure::usage(
             what,
             format!(
-                "[{section}] has keys without mfa_expiration (long-term keys, or another tool's                  session): choose another name, or pass --force to replace them"
+                "[{section}] has keys without mfa_expiration (long-term keys, or another tool's \
+                 session): choose another name, or pass --force to replace them"
             ),
         ),
         WriteProfileError::Read { .. } => Failure::runtime(
