@@ -38,7 +38,10 @@ fn login_says_until_when_on_stderr_and_reuses_the_session() {
         stderr.starts_with("mfa: session of profile `default` valid until 20"),
         "{stderr}"
     );
-    assert!(stderr.contains("h ") && stderr.contains("m left)"), "{stderr}");
+    assert!(
+        stderr.contains("h ") && stderr.contains("m left)"),
+        "{stderr}"
+    );
     // Reused: no code needed; -q says nothing.
     let out = world.mfa().args(["-q", "login"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
@@ -63,10 +66,16 @@ fn write_profile_keeps_every_other_byte_and_the_aws_cli_uses_it() {
     let after = std::fs::read_to_string(&path).unwrap();
     let (kept, added) = after.split_at(before.len());
     assert_eq!(kept, before, "the existing text changed");
-    assert!(added.starts_with("\r\n[temp]\r\naws_access_key_id = ASIA"), "{added:?}");
+    assert!(
+        added.starts_with("\r\n[temp]\r\naws_access_key_id = ASIA"),
+        "{added:?}"
+    );
     assert!(added.contains("\r\nmfa_expiration = 20"), "{added:?}");
     assert!(added.ends_with("\r\n"), "{added:?}");
-    assert!(!added.replace("\r\n", "").contains('\n'), "a bare LF: {added:?}");
+    assert!(
+        !added.replace("\r\n", "").contains('\n'),
+        "a bare LF: {added:?}"
+    );
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 
@@ -90,7 +99,6 @@ fn write_profile_keeps_every_other_byte_and_the_aws_cli_uses_it() {
             .unwrap()
             .starts_with("ASIA")
     );
-
 }
 
 #[test]

@@ -92,8 +92,7 @@ fn into_a_subshell() {
     let world = World::new();
     let shell = world.sandbox.path("record-env");
     std::fs::write(&shell, "#!/bin/sh\nenv > \"$HOME/subshell-env\"\n").unwrap();
-    std::fs::set_permissions(&shell, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .unwrap();
+    std::fs::set_permissions(&shell, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let out = world
         .mfa()
         .arg("shell")

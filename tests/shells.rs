@@ -67,7 +67,10 @@ fn values_read_back(format: EnvFormat, shell: &str, print: &str) -> Vec<String> 
         script.push_str(&print.replace("NAME", name));
         script.push('\n');
     }
-    let shown = run(shell, &format!("MFA_TEST_GONE=x\n{script}printf %s \"$MFA_TEST_GONE\""));
+    let shown = run(
+        shell,
+        &format!("MFA_TEST_GONE=x\n{script}printf %s \"$MFA_TEST_GONE\""),
+    );
     let mut values: Vec<String> = shown.split('\0').map(str::to_owned).collect();
     let gone = values.pop().unwrap();
     assert_eq!(gone, "", "{shell} kept a variable that was unset");
@@ -101,7 +104,11 @@ fn fish_reads_every_value_back_exactly() {
     script.push_str("if set -q MFA_TEST_GONE; printf kept; end");
     let shown = run(FISH, &script);
     let mut values: Vec<String> = shown.split('\0').map(str::to_owned).collect();
-    assert_eq!(values.pop().unwrap(), "", "fish kept a variable that was unset");
+    assert_eq!(
+        values.pop().unwrap(),
+        "",
+        "fish kept a variable that was unset"
+    );
     // printenv adds a newline after each value.
     let values: Vec<&str> = values
         .iter()
@@ -132,7 +139,10 @@ fn world_with_nasty_profile() -> World {
 
 /// The variables bash has after `eval "$(mfa env)"`, and what the session is.
 fn bash_after_eval(world: &World, profile: &str, before: &str) -> BTreeMap<String, String> {
-    let script = format!("{before}\neval \"$({} -p \"$P\" env)\" || exit 9\nenv", mfa_path());
+    let script = format!(
+        "{before}\neval \"$({} -p \"$P\" env)\" || exit 9\nenv",
+        mfa_path()
+    );
     let out = world
         .command("bash")
         .args(["-c", &script])
@@ -211,7 +221,10 @@ fn a_profile_name_and_region_full_of_shell_syntax_stay_values() {
     assert_eq!(vars["AWS_REGION"], "eu'west\"$(false)`x`\\");
 
     require(FISH, "fish");
-    let script = format!("{} -p $P env --format fish | source; or exit 9; env", mfa_path());
+    let script = format!(
+        "{} -p $P env --format fish | source; or exit 9; env",
+        mfa_path()
+    );
     let out = world
         .command(FISH)
         .args(["-c", &script])
@@ -234,7 +247,12 @@ fn json_is_a_flat_object_of_the_same_variables() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(json["AWS_ACCESS_KEY_ID"].as_str().unwrap().starts_with("ASIA"));
+    assert!(
+        json["AWS_ACCESS_KEY_ID"]
+            .as_str()
+            .unwrap()
+            .starts_with("ASIA")
+    );
     assert_eq!(json["MFA_PROFILE"], "default");
     assert_eq!(json["AWS_PROFILE"], serde_json::Value::Null);
     assert_eq!(json.as_object().unwrap().len(), 10);
@@ -250,12 +268,12 @@ fn env_failures_print_nothing_for_eval() {
 /// A `$SHELL` that writes its environment to `$ENV_OUT` and exits with `$STATUS`.
 fn recording_shell(world: &World) -> std::path::PathBuf {
     let path = world.sandbox.path("recording-shell");
-    std::fs::write(&path, "#!/bin/sh\nenv > \"$ENV_OUT\"\nexit \"${STATUS:-0}\"\n").unwrap();
-    std::fs::set_permissions(
+    std::fs::write(
         &path,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        "#!/bin/sh\nenv > \"$ENV_OUT\"\nexit \"${STATUS:-0}\"\n",
     )
     .unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     path
 }
 

@@ -105,7 +105,9 @@ impl IniDocument {
             };
             lines.push(line);
         }
-        let crlf = lines.first().is_some_and(|l: &Line| l.raw().ends_with('\r'));
+        let crlf = lines
+            .first()
+            .is_some_and(|l: &Line| l.raw().ends_with('\r'));
         IniDocument {
             lines,
             trailing_newline: text.is_empty() || text.ends_with('\n'),

@@ -55,9 +55,13 @@ pub fn protection(doc: &IniDocument, section: &str) -> Option<Protected> {
     if section == "default" {
         return Some(Protected::Default);
     }
-    let holds_keys = ["aws_access_key_id", "aws_secret_access_key", "credential_process"]
-        .iter()
-        .any(|key| doc.get(section, key).is_some());
+    let holds_keys = [
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "credential_process",
+    ]
+    .iter()
+    .any(|key| doc.get(section, key).is_some());
     (holds_keys && doc.get(section, EXPIRATION_KEY).is_none()).then_some(Protected::ForeignKeys)
 }
 
@@ -224,7 +228,10 @@ mod tests {
     fn a_new_file_gets_the_section() {
         let (after, result) = write(None, "temp", false);
         result.unwrap();
-        assert_eq!(String::from_utf8(after).unwrap(), format!("[temp]\n{WRITTEN}"));
+        assert_eq!(
+            String::from_utf8(after).unwrap(),
+            format!("[temp]\n{WRITTEN}")
+        );
     }
 
     #[test]
@@ -247,7 +254,10 @@ mod tests {
         let after = String::from_utf8(after).unwrap();
         assert_eq!(
             after,
-            format!("{before}\r\n\r\n[temp]\r\n{}", WRITTEN.replace('\n', "\r\n"))
+            format!(
+                "{before}\r\n\r\n[temp]\r\n{}",
+                WRITTEN.replace('\n', "\r\n")
+            )
         );
     }
 
@@ -368,7 +378,12 @@ mod tests {
         std::os::unix::fs::symlink(&real, &link).unwrap();
         let written = write_session_profile(&link, "temp", &session(), false).unwrap();
         assert_eq!(written, fs::canonicalize(&real).unwrap());
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert!(fs::read_to_string(&real).unwrap().contains("[temp]"));
     }
 }

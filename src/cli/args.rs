@@ -112,7 +112,7 @@ pub enum Command {
         /// Write the session to the shared credentials file as profile NAME.
         #[arg(long, value_name = "NAME")]
         write_profile: Option<String>,
-        /// Replace [NAME] even when it is [default] or holds keys mfa did not write.
+        /// Replace the section even when it is `default` or holds keys mfa did not write.
         #[arg(long, requires = "write_profile")]
         force: bool,
     },
@@ -206,7 +206,11 @@ pub struct ExecArgs {
     pub force: bool,
 
     /// The command to run, with its arguments [default: $SHELL, else /bin/sh].
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
     pub command: Vec<OsString>,
 }
 

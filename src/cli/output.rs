@@ -113,7 +113,14 @@ mod tests {
 
     #[test]
     fn json_strings_are_escaped_like_serde() {
-        for text in ["plain", "q\"uo\\te", "line\nbreak\r\t", "\u{1}\u{1f}ctl", "é€😀", ""] {
+        for text in [
+            "plain",
+            "q\"uo\\te",
+            "line\nbreak\r\t",
+            "\u{1}\u{1f}ctl",
+            "é€😀",
+            "",
+        ] {
             let mut out = String::new();
             push_json_string(&mut out, text);
             assert!(out.len() <= 6 * text.len() + 2);

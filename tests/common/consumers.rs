@@ -50,9 +50,15 @@ pub fn credential_process_profile(name: &str, profile: &str) -> String {
 pub fn aws_caller_identity(world: &World, profile: &str) -> std::process::Command {
     require(AWS_CLI_V2, "awscli");
     let mut cmd = world.command(AWS_CLI_V2);
-    cmd.args(["sts", "get-caller-identity", "--output", "json", "--profile"])
-        .arg(profile)
-        .arg("--endpoint-url")
-        .arg(world.sts.url());
+    cmd.args([
+        "sts",
+        "get-caller-identity",
+        "--output",
+        "json",
+        "--profile",
+    ])
+    .arg(profile)
+    .arg("--endpoint-url")
+    .arg(world.sts.url());
     cmd
 }

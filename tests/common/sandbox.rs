@@ -67,7 +67,10 @@ impl Sandbox {
     /// `program ARGS` with this sandbox's environment, in a session of its own with no
     /// controlling terminal (`setsid -w`), like [`Sandbox::mfa_std_without_tty`]: for the
     /// programs that run `mfa` themselves (the AWS CLI, botocore, shells).
-    pub fn command_without_tty(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    pub fn command_without_tty(
+        &self,
+        program: impl AsRef<std::ffi::OsStr>,
+    ) -> std::process::Command {
         let mut cmd = std::process::Command::new("setsid");
         cmd.arg("-w").arg(program);
         self.apply_env(&mut cmd);

@@ -38,10 +38,11 @@ pub fn json(credentials: &SessionCredentials) -> Zeroizing<String> {
     ];
     // Every value escapes to at most six bytes per byte (`\u00XX`): no reallocation can leave
     // a copy of a secret behind.
-    let capacity = 16 + fields
-        .iter()
-        .map(|(k, v)| k.len() + 6 * v.len() + 8)
-        .sum::<usize>();
+    let capacity = 16
+        + fields
+            .iter()
+            .map(|(k, v)| k.len() + 6 * v.len() + 8)
+            .sum::<usize>();
     let mut text = Zeroizing::new(String::with_capacity(capacity));
     text.push_str("{\"Version\":1");
     for (key, value) in fields {

@@ -229,7 +229,8 @@ mod tests {
     }
 
     fn powershell_unquote(word: &str) -> String {
-        let is_quote = |c: char| matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}');
+        let is_quote =
+            |c: char| matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}');
         let inner: Vec<char> = word.chars().collect();
         assert!(is_quote(inner[0]) && is_quote(inner[inner.len() - 1]));
         let inner = &inner[1..inner.len() - 1];
