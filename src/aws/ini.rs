@@ -406,6 +406,27 @@ role_arn: arn:aws:iam::123456789012:role/Admin
     }
 
     #[test]
+    fn lines_added_to_a_crlf_file_end_in_crlf() {
+        // Without a final newline: the last line gets its CRLF before anything follows it.
+        let mut doc = IniDocument::parse("# c\r\n[a]\r\nk =  v ");
+        doc.set("a", "x", "1");
+        doc.set("b", "y", "2");
+        assert_eq!(
+            doc.render(),
+            "# c\r\n[a]\r\nk =  v \r\nx = 1\r\n\r\n[b]\r\ny = 2\r\n"
+        );
+        assert_eq!(
+            doc.get("a", "k"),
+            Some("v"),
+            "the CR is not part of a value"
+        );
+        // An LF file stays LF.
+        let mut doc = IniDocument::parse("[a]\nk = v");
+        doc.set("a", "x", "1");
+        assert_eq!(doc.render(), "[a]\nk = v\nx = 1\n");
+    }
+
+    #[test]
     fn set_collapses_duplicates_with_their_nested_lines() {
         let mut doc = IniDocument::parse("[a]\nk = 1\nk =\n  nested = 1\nz = 2\n");
         doc.set("a", "K", "3");
