@@ -8,11 +8,13 @@
 //! keeps but does not interpret.
 //!
 //! Editing (`set`, `remove_section`) changes only the lines it must, so comments, ordering,
-//! blank lines and other sections survive `mfa login --write-profile` and
-//! `mfa register --write-config` untouched.
+//! blank lines, CRLF line endings and other sections survive `mfa login --write-profile` and
+//! `mfa register --write-config` untouched; lines it adds end the way the file's lines do.
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// One line of the file, as written, with what it means.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Zeroize)]
 enum Line {
     /// `[name]`
     Section { name: String, raw: String },
@@ -37,14 +39,28 @@ impl Line {
             | Line::Other { raw } => raw,
         }
     }
+
+    fn raw_mut(&mut self) -> &mut String {
+        match self {
+            Line::Section { raw, .. }
+            | Line::Property { raw, .. }
+            | Line::Continuation { raw }
+            | Line::Other { raw } => raw,
+        }
+    }
 }
 
 /// A parsed shared config or credentials file.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Each line's `raw` text keeps a `\r` that preceded its `\n`, so a CRLF file renders back byte
+/// for byte. The credentials file holds secrets: the document is wiped when dropped.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct IniDocument {
     lines: Vec<Line>,
     /// Whether the text ended with a newline (kept on rendering).
     trailing_newline: bool,
+    /// Whether the file's lines end with CRLF (lines added by editing do too).
+    crlf: bool,
 }
 
 /// A property and the 1-based line it sits on, for messages that point into the file.
@@ -61,7 +77,10 @@ impl IniDocument {
     pub fn parse(text: &str) -> Self {
         let mut lines = Vec::new();
         let mut in_property = false;
-        for raw in text.lines() {
+        // Split at `\n` only: a `\r` before it stays in `raw` (and `trim` ignores it).
+        let body = text.strip_suffix('\n').unwrap_or(text);
+        let raws = (!text.is_empty()).then(|| body.split('\n'));
+        for raw in raws.into_iter().flatten() {
             let trimmed = raw.trim();
             let line = if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';')
             {
@@ -86,10 +105,19 @@ impl IniDocument {
             };
             lines.push(line);
         }
+        let crlf = lines
+            .first()
+            .is_some_and(|l: &Line| l.raw().ends_with('\r'));
         IniDocument {
             lines,
             trailing_newline: text.is_empty() || text.ends_with('\n'),
+            crlf,
         }
+    }
+
+    /// The end of a line this document adds: `\r` when the file uses CRLF (render adds `\n`).
+    fn cr(&self) -> &'static str {
+        if self.crlf { "\r" } else { "" }
     }
 
     /// The document as text: unchanged lines exactly as they were read.
@@ -156,10 +184,11 @@ impl IniDocument {
     /// adds the section at the end of the file.
     pub fn set(&mut self, section: &str, key: &str, value: &str) {
         let key = key.to_ascii_lowercase();
+        let cr = self.cr();
         let new_line = || Line::Property {
             key: key.clone(),
             value: value.into(),
-            raw: format!("{key} = {value}"),
+            raw: format!("{key} = {value}{cr}"),
         };
         let mut current: Option<String> = None;
         let mut replaced = false;
@@ -197,23 +226,42 @@ impl IniDocument {
             return;
         }
         match last_in_section {
-            Some(index) => self.lines.insert(index + 1, new_line()),
+            Some(index) => {
+                if index + 1 == self.lines.len() {
+                    self.end_last_line();
+                }
+                self.lines.insert(index + 1, new_line());
+            }
             None => {
+                self.end_last_line();
                 if self
                     .lines
                     .last()
                     .is_some_and(|l| !l.raw().trim().is_empty())
                 {
-                    self.lines.push(Line::Other { raw: String::new() });
+                    self.lines.push(Line::Other { raw: cr.into() });
                 }
                 self.lines.push(Line::Section {
                     name: section.into(),
-                    raw: format!("[{section}]"),
+                    raw: format!("[{section}]{cr}"),
                 });
                 self.lines.push(new_line());
                 self.trailing_newline = true;
             }
         }
+    }
+
+    /// Before a line is added after the last one: a last line without a line ending gets one,
+    /// so the added line starts on a line of its own and ends like the others.
+    fn end_last_line(&mut self) {
+        if self.trailing_newline {
+            return;
+        }
+        let cr = self.cr();
+        if let Some(last) = self.lines.last_mut() {
+            last.raw_mut().push_str(cr);
+        }
+        self.trailing_newline = true;
     }
 
     /// Removes every occurrence of `section` with its properties (comments above it stay).
@@ -279,14 +327,12 @@ role_arn: arn:aws:iam::123456789012:role/Admin
             "[a]\nk=v",
             "no section\n\n\n",
             "[a]\r\nk = v\r\n",
+            "[a]\r\nk = v",
+            "\n",
+            "\r\n\r\n[a]\nmixed = endings\r\n",
+            "  odd =   spacing  \t\n[ b ]\n",
         ] {
-            let rendered = IniDocument::parse(text).render();
-            // `lines()` drops \r, which botocore does too; compare what a reader would see.
-            assert_eq!(
-                rendered.replace('\r', ""),
-                text.replace('\r', ""),
-                "{text:?}"
-            );
+            assert_eq!(IniDocument::parse(text).render(), text, "{text:?}");
         }
     }
 
@@ -357,6 +403,27 @@ role_arn: arn:aws:iam::123456789012:role/Admin
         let mut empty = IniDocument::parse("");
         empty.set("a", "k", "v");
         assert_eq!(empty.render(), "[a]\nk = v\n");
+    }
+
+    #[test]
+    fn lines_added_to_a_crlf_file_end_in_crlf() {
+        // Without a final newline: the last line gets its CRLF before anything follows it.
+        let mut doc = IniDocument::parse("# c\r\n[a]\r\nk =  v ");
+        doc.set("a", "x", "1");
+        doc.set("b", "y", "2");
+        assert_eq!(
+            doc.render(),
+            "# c\r\n[a]\r\nk =  v \r\nx = 1\r\n\r\n[b]\r\ny = 2\r\n"
+        );
+        assert_eq!(
+            doc.get("a", "k"),
+            Some("v"),
+            "the CR is not part of a value"
+        );
+        // An LF file stays LF.
+        let mut doc = IniDocument::parse("[a]\nk = v");
+        doc.set("a", "x", "1");
+        assert_eq!(doc.render(), "[a]\nk = v\nx = 1\n");
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! - [`sts`]: `GetSessionToken`, `AssumeRole` and `GetCallerIdentity` through aws-sdk-sts.
 //! - [`eks`]: EKS bearer tokens, a presigned `GetCallerIdentity` URL (no request is sent).
 //! - [`cache`]: cached sessions, the fetch lock and spent-code records (no SDK, no runtime).
+//! - [`write_profile`]: a session stored as a credentials-file profile (`mfa login
+//!   --write-profile`).
 
 pub mod cache;
 pub mod chain;
@@ -21,3 +23,4 @@ pub mod ini;
 pub mod profile;
 #[cfg(feature = "sts")]
 pub mod sts;
+pub mod write_profile;

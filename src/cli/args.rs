@@ -89,7 +89,8 @@ pub enum Command {
         command: Vec<OsString>,
     },
 
-    /// Run CMD with temporary credentials in its environment; exit with its status.
+    /// Run CMD (default: $SHELL) with temporary credentials in its environment; exit with its
+    /// status.
     Exec(ExecArgs),
 
     /// Print the credentials as shell exports: `eval "$(mfa env)"`.
@@ -102,14 +103,18 @@ pub enum Command {
     /// Print credentials for the AWS `credential_process` setting.
     CredentialProcess,
 
-    /// Start $SHELL with the credentials.
+    /// Start $SHELL (else /bin/sh) with the credentials; exit with its status.
     Shell,
 
-    /// Get (or reuse) the session; optionally store it as a credentials-file profile.
+    /// Get (or reuse) the session and say until when; optionally store it as a credentials-file
+    /// profile.
     Login {
         /// Write the session to the shared credentials file as profile NAME.
         #[arg(long, value_name = "NAME")]
         write_profile: Option<String>,
+        /// Replace the section even when it is `default` or holds keys mfa did not write.
+        #[arg(long, requires = "write_profile")]
+        force: bool,
     },
 
     /// Print a Kubernetes ExecCredential with an EKS token, for kubectl.
@@ -200,9 +205,8 @@ pub struct ExecArgs {
     #[arg(long)]
     pub force: bool,
 
-    /// The command to run, with its arguments.
+    /// The command to run, with its arguments [default: $SHELL, else /bin/sh].
     #[arg(
-        required = true,
         trailing_var_arg = true,
         allow_hyphen_values = true,
         value_name = "CMD"
@@ -378,5 +382,14 @@ mod tests {
         };
         assert_eq!(exec.duration, Some(Duration::from_secs(3600)));
         assert_eq!(exec.command, ["env", "-0"]);
+    }
+
+    #[test]
+    fn exec_without_a_command_is_allowed() {
+        let cli = Cli::try_parse_from(["mfa", "exec"]).unwrap();
+        let Command::Exec(exec) = cli.command else {
+            panic!("not exec")
+        };
+        assert!(exec.command.is_empty());
     }
 }

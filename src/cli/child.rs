@@ -51,16 +51,11 @@ pub fn environment(
         .filter(|(k, _)| creds.region.is_none() || (k != "AWS_REGION" && k != "AWS_DEFAULT_REGION"))
         .filter(|(k, _)| k != MARKER)
         .collect();
-    let mut set = |k: &str, v: &str| env.push((k.into(), v.into()));
-    set("AWS_ACCESS_KEY_ID", creds.access_key_id);
-    set("AWS_SECRET_ACCESS_KEY", creds.secret_access_key.expose());
-    set("AWS_SESSION_TOKEN", creds.session_token.expose());
-    set("AWS_CREDENTIAL_EXPIRATION", creds.expiration);
-    if let Some(region) = creds.region {
-        set("AWS_REGION", region);
-        set("AWS_DEFAULT_REGION", region);
-    }
-    set(MARKER, creds.profile);
+    env.extend(
+        variables(creds)
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into())),
+    );
     env
 }
 
@@ -124,6 +119,45 @@ pub fn server_environment(
     }
     set(MARKER, endpoint.profile);
     env
+}
+
+/// The variables the child gets, in order: the credentials, their expiry, the region (when the
+/// profile has one) and [`MARKER`]. `mfa env` prints the same list as exports.
+pub fn variables<'a>(creds: &ChildCredentials<'a>) -> Vec<(&'static str, &'a str)> {
+    let mut vars = vec![
+        ("AWS_ACCESS_KEY_ID", creds.access_key_id),
+        ("AWS_SECRET_ACCESS_KEY", creds.secret_access_key.expose()),
+        ("AWS_SESSION_TOKEN", creds.session_token.expose()),
+        ("AWS_CREDENTIAL_EXPIRATION", creds.expiration),
+    ];
+    if let Some(region) = creds.region {
+        vars.push(("AWS_REGION", region));
+        vars.push(("AWS_DEFAULT_REGION", region));
+    }
+    vars.push((MARKER, creds.profile));
+    vars
+}
+
+/// The variables of [`REMOVED`] that [`variables`] does not set again: what `mfa env` unsets.
+pub fn unset() -> impl Iterator<Item = &'static str> {
+    REMOVED.into_iter().filter(|name| {
+        !matches!(
+            *name,
+            "AWS_ACCESS_KEY_ID"
+                | "AWS_SECRET_ACCESS_KEY"
+                | "AWS_SESSION_TOKEN"
+                | "AWS_CREDENTIAL_EXPIRATION"
+        )
+    })
+}
+
+/// The shell `mfa shell` (and `mfa exec` without a command) starts: `$SHELL`, else `/bin/sh`.
+pub fn shell(var_shell: Option<OsString>) -> Vec<OsString> {
+    vec![
+        var_shell
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "/bin/sh".into()),
+    ]
 }
 
 /// Refuses to run inside another `mfa exec` (whose credentials would be used as long-term keys)
@@ -250,6 +284,31 @@ mod tests {
         assert_eq!(get(&env, "AWS_DEFAULT_REGION"), ["eu-west-1"]);
         assert_eq!(get(&env, "MFA_PROFILE"), ["prod"]);
         assert_eq!(get(&env, "AWS_ENDPOINT_URL_STS"), ["http://127.0.0.1:1"]);
+    }
+
+    #[test]
+    fn what_is_unset_is_what_is_removed_and_not_set_again() {
+        let unset: Vec<_> = unset().collect();
+        assert_eq!(
+            unset,
+            ["AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"]
+        );
+        let secret = SecretString::new("s".into());
+        let token = SecretString::new("t".into());
+        let set: Vec<_> = variables(&creds(&secret, &token))
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        for name in REMOVED {
+            assert!(set.contains(&name) != unset.contains(&name), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_shell_is_shell_else_bin_sh() {
+        assert_eq!(shell(Some("/usr/bin/fish".into())), ["/usr/bin/fish"]);
+        assert_eq!(shell(Some("".into())), ["/bin/sh"]);
+        assert_eq!(shell(None), ["/bin/sh"]);
     }
 
     #[test]

@@ -71,10 +71,13 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Cache(command) => commands::cache::run(ctx, &command),
         Command::Doctor { output } => commands::doctor::run(ctx, output.json),
         Command::Completions { shell } => commands::completions::run(shell),
-        Command::Env { .. } => Err(Failure::not_implemented("env")),
-        Command::CredentialProcess => Err(Failure::not_implemented("credential-process")),
-        Command::Shell => Err(Failure::not_implemented("shell")),
-        Command::Login { .. } => Err(Failure::not_implemented("login")),
+        Command::Env { format } => commands::env::run(ctx, format),
+        Command::CredentialProcess => commands::credential_process::run(ctx),
+        Command::Shell => commands::shell::run(ctx),
+        Command::Login {
+            write_profile,
+            force,
+        } => commands::login::run(ctx, write_profile.as_deref(), force),
         Command::EksToken { cluster, role } => {
             commands::eks_token::run(ctx, &cluster, role.as_deref())
         }

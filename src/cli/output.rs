@@ -41,6 +41,31 @@ pub fn write_code(out: &mut dyn Write, digits: &str) -> Result<(), Failure> {
     write_out(out, line.as_bytes())
 }
 
+/// Appends `text` to `out` as a JSON string (quotes included), escaping `"`, `\\` and control
+/// characters. Writes into the caller's buffer, so a secret is never copied into a temporary
+/// string; at most `6 * text.len() + 2` bytes are added.
+pub fn push_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let byte = u32::from(c);
+                out.push_str("\\u00");
+                out.push(char::from(HEX[(byte >> 4) as usize]));
+                out.push(char::from(HEX[(byte & 0xF) as usize]));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 /// Rows as columns separated by two spaces, each as wide as its widest cell; the last column
 /// is not padded.
 pub fn table(rows: &[Vec<String>]) -> String {
@@ -84,6 +109,25 @@ mod tests {
             vec!["long".to_owned(), "x".to_owned(), "y".to_owned()],
         ];
         assert_eq!(table(&rows), "A     BB  C\nlong  x   y\n");
+    }
+
+    #[test]
+    fn json_strings_are_escaped_like_serde() {
+        for text in [
+            "plain",
+            "q\"uo\\te",
+            "line\nbreak\r\t",
+            "\u{1}\u{1f}ctl",
+            "é€😀",
+            "",
+        ] {
+            let mut out = String::new();
+            push_json_string(&mut out, text);
+            assert!(out.len() <= 6 * text.len() + 2);
+            let back: String = serde_json::from_str(&out).unwrap();
+            assert_eq!(back, text);
+            assert_eq!(out, serde_json::to_string(text).unwrap());
+        }
     }
 
     #[test]

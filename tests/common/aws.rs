@@ -97,6 +97,15 @@ impl World {
         cmd
     }
 
+    /// `program` (the AWS CLI, python, a shell) in the sandbox without a terminal, with the STS
+    /// double's endpoint and no PC/SC, like [`World::mfa_std`]: the `mfa` it runs gets both.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+        let mut cmd = self.sandbox.command_without_tty(program);
+        cmd.env("AWS_ENDPOINT_URL_STS", self.sts.url())
+            .env(NO_PCSCD.0, NO_PCSCD.1);
+        cmd
+    }
+
     /// The code alice's device shows now.
     pub fn code_now(&self) -> String {
         StsDouble::totp(SEED_SHA1, now())

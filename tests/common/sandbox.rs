@@ -64,18 +64,22 @@ impl Sandbox {
         cmd
     }
 
-    /// [`Sandbox::mfa_std_without_tty`] as an `assert_cmd` command.
-    pub fn mfa_without_tty(&self) -> assert_cmd::Command {
-        assert_cmd::Command::from_std(self.mfa_std_without_tty())
-    }
-
-    /// `program` with this sandbox's environment and no controlling terminal (`setsid -w`),
-    /// like [`Sandbox::mfa_std_without_tty`]: for a consumer (kubectl) that runs `mfa` itself.
-    pub fn command_without_tty(&self, program: &str) -> std::process::Command {
+    /// `program ARGS` with this sandbox's environment, in a session of its own with no
+    /// controlling terminal (`setsid -w`), like [`Sandbox::mfa_std_without_tty`]: for the
+    /// programs that run `mfa` themselves (the AWS CLI, botocore, shells).
+    pub fn command_without_tty(
+        &self,
+        program: impl AsRef<std::ffi::OsStr>,
+    ) -> std::process::Command {
         let mut cmd = std::process::Command::new("setsid");
         cmd.arg("-w").arg(program);
         self.apply_env(&mut cmd);
         cmd
+    }
+
+    /// [`Sandbox::mfa_std_without_tty`] as an `assert_cmd` command.
+    pub fn mfa_without_tty(&self) -> assert_cmd::Command {
+        assert_cmd::Command::from_std(self.mfa_std_without_tty())
     }
 
     /// Writes `~/.aws/config`.

@@ -10,6 +10,7 @@ use crate::aws::credentials::CredentialsError;
 use crate::aws::eks::EksError;
 use crate::aws::flow::{Call, FlowError};
 use crate::aws::sts::StsError;
+use crate::aws::write_profile::{Protected, WriteProfileError};
 use crate::cli::Failure;
 use crate::keystore::KeystoreError;
 use crate::sources::SourceKind;
@@ -182,6 +183,44 @@ pub fn cache(error: &CacheError) -> Failure {
         | CacheError::Lock { .. } => Failure::runtime(
             error.to_string(),
             format!("check the directory's owner and permissions, {elsewhere}"),
+        ),
+    }
+}
+
+/// `mfa login --write-profile`: a section that is not ours to replace (exit 2), or a file that
+/// cannot be read or written (exit 1). The file is unchanged in every case.
+pub fn write_profile(error: &WriteProfileError) -> Failure {
+    let what = error.to_string();
+    match error {
+        WriteProfileError::Protected {
+            section,
+            why: Protected::Default,
+            ..
+        } => Failure::usage(
+            what,
+            format!(
+                "[{section}] is what AWS tools use when no profile is named: write the session \
+                 under another name (--write-profile temp), or pass --force to replace it"
+            ),
+        ),
+        WriteProfileError::Protected {
+            section,
+            why: Protected::ForeignKeys,
+            ..
+        } => Failure::usage(
+            what,
+            format!(
+                "[{section}] has keys without mfa_expiration (long-term keys, or another tool's \
+                 session): choose another name, or pass --force to replace them"
+            ),
+        ),
+        WriteProfileError::Read { .. } => Failure::runtime(
+            what,
+            "check the file's owner and permissions (or AWS_SHARED_CREDENTIALS_FILE)",
+        ),
+        WriteProfileError::Write { .. } => Failure::runtime(
+            format!("{what} (the file is unchanged)"),
+            "check that its directory is writable and the disk is not full",
         ),
     }
 }

@@ -16,13 +16,21 @@ use crate::sources::auto::SourceSetting;
 /// `mfa exec [--duration D] [--server] [--force] -- CMD…`. Returns only on failure.
 pub fn run(ctx: &mut Context, args: &ExecArgs) -> Result<Exit, Failure> {
     child::refuse_nesting(ctx.env.var(child::MARKER), args.force)?;
+    // No command: the user's shell, as aws-vault does.
+    let shell;
+    let command: &[OsString] = if args.command.is_empty() {
+        shell = child::shell(ctx.env.var("SHELL"));
+        &shell
+    } else {
+        &args.command
+    };
     if args.server {
         #[cfg(unix)]
-        return crate::cli::server::run(ctx, &args.command, seconds(args.duration));
+        return crate::cli::server::run(ctx, command, seconds(args.duration));
         #[cfg(not(unix))]
         return Err(Failure::not_implemented("exec --server"));
     }
-    exec(ctx, &args.command, args.duration, None)
+    exec(ctx, command, args.duration, None)
 }
 
 /// `mfa yubi CMD…`: touch-to-run. Returns only on failure.
@@ -31,7 +39,9 @@ pub fn yubi(ctx: &mut Context, command: &[OsString]) -> Result<Exit, Failure> {
     exec(ctx, command, None, Some(SourceSetting::Yubikey))
 }
 
-fn exec(
+/// Runs `command` with the credentials (`forced`: the source `mfa yubi` insists on). Returns only
+/// on failure.
+pub fn exec(
     ctx: &mut Context,
     command: &[OsString],
     duration: Option<Duration>,
