@@ -64,8 +64,7 @@ fn version_prints_the_crate_version() {
 fn commands_not_built_yet_say_so_and_exit_2() {
     let sandbox = Sandbox::new();
     for args in [
-        &["eks-token", "--cluster", "c"][..],
-        &["register"],
+        &["register"][..],
         &["deregister"],
     ] {
         let out = sandbox.mfa().args(args).output().unwrap();
