@@ -7,6 +7,7 @@
 //! - [`credentials`]: long-term and temporary credentials, loaded from a profile, a
 //!   `credential_process` or the environment.
 //! - [`sts`]: `GetSessionToken`, `AssumeRole` and `GetCallerIdentity` through aws-sdk-sts.
+//! - [`iam`]: virtual MFA devices for `mfa register`/`mfa deregister` through aws-sdk-iam.
 //! - [`eks`]: EKS bearer tokens, a presigned `GetCallerIdentity` URL (no request is sent).
 //! - [`cache`]: cached sessions, the fetch lock and spent-code records (no SDK, no runtime).
 //! - [`write_profile`]: a session stored as a credentials-file profile (`mfa login
@@ -19,6 +20,8 @@ pub mod credentials;
 pub mod eks;
 #[cfg(feature = "sts")]
 pub mod flow;
+#[cfg(feature = "iam")]
+pub mod iam;
 pub mod ini;
 pub mod profile;
 #[cfg(feature = "sts")]

@@ -143,6 +143,34 @@ pub fn write_session_profile(
     Ok(path)
 }
 
+/// The config file's section of profile `name`: `[default]`, else `[profile NAME]`.
+pub fn config_section(name: &str) -> String {
+    if name == "default" {
+        name.to_owned()
+    } else {
+        format!("profile {name}")
+    }
+}
+
+/// Sets `pairs` (key, value) in `section` of the shared config file at `path` (created, with its
+/// directory, when missing), every other line kept as it was (`mfa register --write-config`).
+/// Returns the path written (a symlink's target).
+pub fn set_config_keys(
+    path: &Path,
+    section: &str,
+    pairs: &[(&str, &str)],
+) -> Result<PathBuf, WriteProfileError> {
+    let (path, mut doc) = read(path)?;
+    for (key, value) in pairs {
+        doc.set(section, key, value);
+    }
+    write_atomic(&path, doc.render().as_bytes()).map_err(|source| WriteProfileError::Write {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
+}
+
 /// Replaces `path` with `bytes`: a 0600 temporary file beside it, written and synced, renamed
 /// over it, the directory synced. On failure the temporary file is removed and `path` is as it
 /// was.
@@ -222,6 +250,37 @@ mod tests {
             assert_eq!(names.len(), 1, "a temporary file was left behind");
         }
         (after, result)
+    }
+
+    #[test]
+    fn config_keys_are_set_keeping_every_other_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        let before = "# mine\r\n[default]\r\nregion = x\r\n\r\n[profile work]\r\n; keep\r\n\
+                      mfa_serial = old\r\noutput=json\r\n";
+        fs::write(&path, before).unwrap();
+        set_config_keys(
+            &path,
+            &config_section("work"),
+            &[("mfa_serial", "arn:new"), ("mfa_oath_account", "A:b@c")],
+        )
+        .unwrap();
+        let after = fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            after,
+            before
+                .replace("mfa_serial = old", "mfa_serial = arn:new")
+                .replace(
+                    "output=json\r\n",
+                    "output=json\r\nmfa_oath_account = A:b@c\r\n"
+                )
+        );
+        set_config_keys(&path, &config_section("default"), &[("mfa_serial", "s")]).unwrap();
+        assert!(
+            fs::read_to_string(&path)
+                .unwrap()
+                .contains("region = x\r\nmfa_serial = s\r\n")
+        );
     }
 
     #[test]

@@ -159,6 +159,9 @@ pub enum Command {
         /// IAM user name [default: the caller].
         #[arg(long, value_name = "U")]
         user: Option<String>,
+        /// Keep the OATH account (or software secret) instead of removing it.
+        #[arg(long)]
+        keep_account: bool,
     },
 
     /// Manage software TOTP secrets.
@@ -234,9 +237,13 @@ pub struct RegisterArgs {
     /// Set `mfa_serial` (and `mfa_oath_account`) on the profile in ~/.aws/config.
     #[arg(long)]
     pub write_config: bool,
-    /// Overwrite an existing OATH account of the same name.
+    /// Overwrite an existing OATH account (or software secret) of the same name, and delete a
+    /// virtual device of that name left unassigned by an earlier attempt.
     #[arg(long)]
     pub force: bool,
+    /// Register another device for a user who already has one.
+    #[arg(long)]
+    pub add: bool,
 }
 
 #[derive(Debug, Subcommand)]

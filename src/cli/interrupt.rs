@@ -9,14 +9,48 @@
 //!
 //! `mfa exec` does not install it: there, signals are for the child. `mfa exec --server` installs
 //! it only until its child starts.
+//!
+//! `mfa register` has steps that must be undone when it stops half-way: while a [`Critical`]
+//! guard lives, Ctrl-C does not exit but is recorded, and the command looks at [`requested`]
+//! between its steps, rolls back, and exits 130 itself.
 
 use std::fs::File;
+use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use rustix::termios::{self, OptionalActions, Termios};
 
 use super::failure::{self, Exit, Failure};
+
+/// How many [`Critical`] guards live.
+static CRITICAL: AtomicUsize = AtomicUsize::new(0);
+/// Whether Ctrl-C came while one did.
+static REQUESTED: AtomicBool = AtomicBool::new(false);
+
+/// While it lives, Ctrl-C is recorded for [`requested`] instead of ending the process.
+#[derive(Debug)]
+pub struct Critical(());
+
+impl Critical {
+    /// Enters a critical section (installing the handler if needed).
+    pub fn enter() -> Critical {
+        install();
+        CRITICAL.fetch_add(1, Ordering::SeqCst);
+        Critical(())
+    }
+}
+
+impl Drop for Critical {
+    fn drop(&mut self) {
+        CRITICAL.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Whether Ctrl-C was pressed during a critical section.
+pub fn requested() -> bool {
+    REQUESTED.load(Ordering::SeqCst)
+}
 
 /// Installs the handler (once per process; later calls do nothing).
 pub fn install() {
@@ -41,6 +75,15 @@ fn set(child_started: Option<Arc<AtomicBool>>) {
             .as_ref()
             .is_some_and(|started| started.load(Ordering::SeqCst))
         {
+            return;
+        }
+        if CRITICAL.load(Ordering::SeqCst) > 0 {
+            if !REQUESTED.swap(true, Ordering::SeqCst) {
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "mfa: interrupted: undoing what was done so far…"
+                );
+            }
             return;
         }
         if let Some((tty, settings)) = &saved {

@@ -81,7 +81,9 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::EksToken { cluster, role } => {
             commands::eks_token::run(ctx, &cluster, role.as_deref())
         }
-        Command::Register(_) => Err(Failure::not_implemented("register")),
-        Command::Deregister { .. } => Err(Failure::not_implemented("deregister")),
+        Command::Register(args) => commands::register::run(ctx, &args),
+        Command::Deregister { user, keep_account } => {
+            commands::deregister::run(ctx, user.as_deref(), keep_account)
+        }
     }
 }

@@ -32,6 +32,7 @@ pub mod bench;
 pub mod cache;
 pub mod consumers;
 pub mod fixtures;
+pub mod iam;
 pub mod output;
 pub mod sandbox;
 pub mod signals;

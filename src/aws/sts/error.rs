@@ -143,7 +143,7 @@ where
 
 /// An error and its sources, `: `-separated, without repeats and without the SDK's and
 /// hyper's category labels ("dispatch failure", "io error", "client error (Connect)").
-fn chain(err: &(dyn StdError + 'static)) -> String {
+pub(crate) fn chain(err: &(dyn StdError + 'static)) -> String {
     const LABELS: [&str; 7] = [
         "dispatch failure",
         "io error",
@@ -172,7 +172,7 @@ fn chain(err: &(dyn StdError + 'static)) -> String {
 
 /// Whether the connection could not be made at all (refused, no route, no such host), as
 /// opposed to a connection that broke after the request was sent.
-fn is_connect_failure(err: &(dyn StdError + 'static)) -> bool {
+pub(crate) fn is_connect_failure(err: &(dyn StdError + 'static)) -> bool {
     use std::io::ErrorKind;
     let mut next = Some(err);
     while let Some(e) = next {

@@ -15,7 +15,7 @@
 //! A small current-thread tokio runtime is created inside this module on the first call and
 //! lives as long as the [`StsClient`]; nothing else in the tool starts one.
 
-mod error;
+pub(crate) mod error;
 mod settings;
 #[cfg(test)]
 mod tests;

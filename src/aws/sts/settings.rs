@@ -14,6 +14,9 @@ pub struct StsSettings {
     pub region: String,
     /// An endpoint override (`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`).
     pub endpoint_url: Option<String>,
+    /// The service's host prefix, for messages: `sts` (or `iam`, see
+    /// [`StsSettings::for_service`]).
+    pub host: String,
     /// Time to establish a connection.
     pub connect_timeout: Duration,
     /// Time to wait for an answer once the request is sent.
@@ -35,6 +38,7 @@ impl StsSettings {
         StsSettings {
             region: region.into(),
             endpoint_url: None,
+            host: "sts".to_owned(),
             connect_timeout: Duration::from_secs(3),
             read_timeout: Duration::from_secs(5),
             attempt_timeout: Duration::from_secs(5),
@@ -67,11 +71,33 @@ impl StsSettings {
         }
     }
 
+    /// [`StsSettings::from_env`] for another service: the endpoint from
+    /// `AWS_ENDPOINT_URL_<SERVICE>` (`IAM` for IAM), else `AWS_ENDPOINT_URL`.
+    pub fn for_service(
+        service: &str,
+        profile_region: Option<&str>,
+        var: &dyn Fn(&str) -> Option<OsString>,
+    ) -> StsSettings {
+        let specific = format!("AWS_ENDPOINT_URL_{service}");
+        let sts = StsSettings::from_env(profile_region, &|name: &str| {
+            if name == "AWS_ENDPOINT_URL_STS" {
+                var(&specific)
+            } else {
+                var(name)
+            }
+        });
+        StsSettings {
+            host: service.to_ascii_lowercase(),
+            ..sts
+        }
+    }
+
     /// The endpoint calls go to, for messages.
     pub fn endpoint(&self) -> String {
         match &self.endpoint_url {
             Some(url) => url.clone(),
-            None => format!("https://sts.{}.amazonaws.com", self.region),
+            None if self.host == "iam" => "https://iam.amazonaws.com".to_owned(),
+            None => format!("https://{}.{}.amazonaws.com", self.host, self.region),
         }
     }
 }

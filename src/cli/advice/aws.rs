@@ -9,6 +9,7 @@ use crate::aws::chain::ChainError;
 use crate::aws::credentials::CredentialsError;
 use crate::aws::eks::EksError;
 use crate::aws::flow::{Call, FlowError};
+use crate::aws::iam::IamError;
 use crate::aws::sts::StsError;
 use crate::aws::write_profile::{Protected, WriteProfileError};
 use crate::cli::Failure;
@@ -290,6 +291,81 @@ pub fn eks(error: &EksError) -> Failure {
                 crate::aws::credentials::rfc3339::format(*expiration)
             ),
             "run again: a new session is fetched (`mfa cache clear` if it keeps happening, and check the clock)",
+        ),
+    }
+}
+
+/// `GetCallerIdentity` for `mfa register`/`mfa deregister` (who is calling).
+pub fn caller_identity(error: &StsError) -> Failure {
+    let what = format!("STS GetCallerIdentity failed: {error}");
+    match error {
+        StsError::Unreachable { .. }
+        | StsError::ConnectionLost { .. }
+        | StsError::TimedOut { .. }
+        | StsError::Throttled { .. }
+        | StsError::ServerError { .. } => Failure::runtime(
+            what,
+            "check the network (and AWS_ENDPOINT_URL_STS), then run the command again",
+        ),
+        StsError::ExpiredToken { .. }
+        | StsError::InvalidClientTokenId { .. }
+        | StsError::AccessDenied { .. }
+        | StsError::MfaCodeRejected { .. }
+        | StsError::MfaSerialInvalid { .. }
+        | StsError::Validation { .. }
+        | StsError::Other { .. } => Failure::runtime(
+            what,
+            "check the profile's long-term keys (`mfa doctor` shows which are used)",
+        ),
+    }
+}
+
+/// The IAM permissions each action of `mfa register`/`mfa deregister` needs.
+fn iam_permission(action: &str) -> &'static str {
+    match action {
+        "CreateVirtualMFADevice" => "iam:CreateVirtualMFADevice",
+        "EnableMFADevice" => "iam:EnableMFADevice",
+        "ListMFADevices" => "iam:ListMFADevices",
+        "ListVirtualMFADevices" => "iam:ListVirtualMFADevices",
+        "DeactivateMFADevice" => "iam:DeactivateMFADevice",
+        "DeleteVirtualMFADevice" => "iam:DeleteVirtualMFADevice",
+        _ => "the IAM actions of docs/registering.md",
+    }
+}
+
+/// A failed IAM call of `mfa register` or `mfa deregister`.
+pub fn iam(error: &IamError) -> Failure {
+    let what = error.to_string();
+    match error {
+        IamError::AccessDenied { action, .. } => Failure::runtime(
+            what,
+            format!(
+                "the caller needs {} (docs/registering.md has a policy that lets users manage \
+                 their own MFA device; deregistering usually needs an MFA session too)",
+                iam_permission(action)
+            ),
+        ),
+        IamError::AlreadyExists { .. } => Failure::usage(
+            what,
+            "choose another name with --device-name, or run with --force to delete a leftover",
+        ),
+        IamError::NoSuchEntity { .. } => Failure::usage(
+            what,
+            "check the user name (--user) and the device (`aws iam list-mfa-devices`)",
+        ),
+        IamError::InvalidCodes { .. } => Failure::runtime(
+            what,
+            "check the clock (`timedatectl`), then run `mfa register` again",
+        ),
+        IamError::Refused { .. } | IamError::Other { .. } => {
+            Failure::runtime(what, "run `mfa doctor`, then the command again")
+        }
+        IamError::ServerError { .. } => {
+            Failure::runtime(what, "AWS failed on its side: run the command again later")
+        }
+        IamError::Unreachable { .. } | IamError::ConnectionLost { .. } => Failure::runtime(
+            what,
+            "check the network (and AWS_ENDPOINT_URL_IAM), then run the command again",
         ),
     }
 }

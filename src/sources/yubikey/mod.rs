@@ -25,6 +25,7 @@
 mod account;
 mod connector;
 mod error;
+mod provision;
 mod touch;
 mod unlock;
 

@@ -1,0 +1,194 @@
+//! `mfa register` and `mfa deregister` against moto (IAM and STS) with every MFA code checked
+//! against the seed moto created (`tests/iam/moto_mfa.py`), and the virtual YubiKey.
+//!
+//! Each rollback test shows that nothing is left on the card or in IAM afterwards.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::Output;
+
+use common::iam::MotoMfa;
+use common::yubikey::AWS_ISSUER;
+use common::{CardConfig, insert_card};
+
+fn run(cmd: &mut std::process::Command, args: &[&str]) -> Output {
+    cmd.args(args).output().unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn alice_account(moto: &MotoMfa) -> String {
+    format!("{AWS_ISSUER}:alice@{}", moto.account)
+}
+
+/// Fills the card with 32 accounts (its capacity): the next PUT answers 6A84.
+fn fill(card: &common::RunningCard) {
+    for i in 0..32u8 {
+        let name = format!("filler-{i:02}");
+        let mut data = vec![0x71, name.len() as u8];
+        data.extend_from_slice(name.as_bytes());
+        data.extend_from_slice(&[0x73, 16, 0x21, 6]);
+        data.extend_from_slice(&[7u8; 14]);
+        let mut apdu = vec![0x00, 0x01, 0x00, 0x00, data.len() as u8];
+        apdu.extend_from_slice(&data);
+        card.with_card(|c| {
+            c.execute(&[
+                0x00, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0x00, 0x00, 0x05, 0x27, 0x21, 0x01,
+            ]);
+            let answer = c.execute(&apdu);
+            assert_eq!(&answer[answer.len() - 2..], [0x90, 0x00], "filler {i}");
+        });
+    }
+}
+
+#[test]
+fn register_programs_the_key_enables_the_device_and_the_next_exec_gets_a_session() {
+    let moto = MotoMfa::start(&[]);
+    let slot = insert_card(CardConfig::default());
+    let sandbox = moto.sandbox();
+    let out = run(&mut moto.mfa(&sandbox), &["register", "--write-config"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let serial = moto.serial("alice");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{serial}\n"));
+    assert!(
+        slot.card()
+            .with_card(|c| c.accounts())
+            .contains(&alice_account(&moto)),
+        "the account is on the key"
+    );
+    assert_eq!(moto.alice_devices(), std::slice::from_ref(&serial));
+    assert_eq!(
+        moto.checked(),
+        [("EnableMFADevice".to_owned(), "ok".to_owned())],
+        "the two codes were checked against moto's seed"
+    );
+    // --write-config: mfa_serial and mfa_oath_account on [default], the comment kept.
+    let config = std::fs::read_to_string(sandbox.path(".aws/config")).unwrap();
+    assert_eq!(
+        config,
+        format!(
+            "# alice's\n[default]\nregion = us-east-1\nmfa_serial = {serial}\n\
+             mfa_oath_account = {}\n",
+            alice_account(&moto)
+        )
+    );
+    // The next session: a code of a fresh step (not one of registration), checked by the
+    // wrapper against the seed IAM created.
+    let out = run(
+        &mut moto.mfa(&sandbox),
+        &["exec", "--", "printenv", "AWS_SESSION_TOKEN"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!out.stdout.is_empty());
+    assert_eq!(
+        moto.checked(),
+        [
+            ("EnableMFADevice".to_owned(), "ok".to_owned()),
+            ("GetSessionToken".to_owned(), "ok".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn an_existing_account_on_the_key_is_refused_before_anything_is_created() {
+    let moto = MotoMfa::start(&[]);
+    let slot = insert_card(CardConfig::default());
+    let sandbox = moto.sandbox();
+    slot.ykman(&[
+        "oath",
+        "accounts",
+        "add",
+        "-i",
+        AWS_ISSUER,
+        &format!("alice@{}", moto.account),
+        "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+    ]);
+    let out = run(&mut moto.mfa(&sandbox), &["register"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert!(moto.virtual_devices().is_empty());
+}
+
+#[test]
+fn rejected_codes_roll_back_the_card_and_iam() {
+    let moto = MotoMfa::start(&[]);
+    let slot = insert_card(CardConfig::default());
+    let sandbox = moto.sandbox();
+    moto.control("reject-enable", "POST");
+    let out = run(&mut moto.mfa(&sandbox), &["register"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("EnableMFADevice"), "{}", stderr(&out));
+    assert!(slot.card().with_card(|c| c.accounts()).is_empty());
+    assert!(moto.virtual_devices().is_empty());
+    assert!(moto.alice_devices().is_empty());
+}
+
+#[test]
+fn a_full_card_rolls_back_iam() {
+    let moto = MotoMfa::start(&[]);
+    let slot = insert_card(CardConfig::default());
+    fill(slot.card());
+    let sandbox = moto.sandbox();
+    let out = run(&mut moto.mfa(&sandbox), &["register"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(slot.card().with_card(|c| c.accounts()).len(), 32);
+    assert!(
+        !slot
+            .card()
+            .with_card(|c| c.accounts())
+            .contains(&alice_account(&moto))
+    );
+    assert!(moto.virtual_devices().is_empty(), "{:?}", moto.state());
+}
+
+#[test]
+fn the_network_down_after_creation_is_recorded_and_finished_by_the_next_register() {
+    let moto = MotoMfa::start(&[]);
+    let slot = insert_card(CardConfig::default());
+    let sandbox = moto.sandbox();
+    moto.control("outage?after=CreateVirtualMFADevice", "POST");
+    let out = run(&mut moto.mfa(&sandbox), &["register"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("recorded"), "{}", stderr(&out));
+    // The card was reachable: its account is gone already; IAM's device is left.
+    assert!(slot.card().with_card(|c| c.accounts()).is_empty());
+    assert_eq!(moto.virtual_devices(), [moto.serial("alice")]);
+    assert!(sandbox.path(".cache/mfa/register-pending.json").exists());
+    moto.control("outage-off", "POST");
+    // The next register finishes the rollback first, then registers.
+    let out = run(&mut moto.mfa(&sandbox), &["register"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("earlier registration"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!sandbox.path(".cache/mfa/register-pending.json").exists());
+    assert_eq!(moto.alice_devices(), [moto.serial("alice")]);
+}
+
+#[test]
+fn a_user_with_a_device_gets_another_only_with_add_and_deregister_removes_both() {
+    let moto = MotoMfa::start(&[]);
+    let slot = insert_card(CardConfig::default());
+    let sandbox = moto.sandbox();
+    let out = run(&mut moto.mfa(&sandbox), &["register", "--write-config"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(
+        &mut moto.mfa(&sandbox),
+        &["register", "--device-name", "spare"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--add"), "{}", stderr(&out));
+    assert_eq!(moto.virtual_devices().len(), 1);
+    // deregister: with the profile's MFA session (a fresh step's code), then the key.
+    let out = run(&mut moto.mfa(&sandbox), &["deregister"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(moto.virtual_devices().is_empty());
+    assert!(moto.alice_devices().is_empty());
+    assert!(slot.card().with_card(|c| c.accounts()).is_empty());
+}
