@@ -11,7 +11,7 @@
 //!
 //! A failure, or Ctrl-C, after step 2 rolls back ([`rollback`]): unless IAM shows the device
 //! enabled, the stored seed is removed and the virtual device deleted. What cannot be undone
-//! now is recorded ([`pending`]) and finished by the next `mfa register` or `mfa doctor`.
+//! now is recorded ([`pending`]) and finished by the next `mfa register` (`mfa doctor` does not yet).
 
 pub mod pending;
 pub mod target;
@@ -402,7 +402,7 @@ fn rollback(
     }
     let recorded = cache.map(|dir| pending::add(dir, entry));
     let how = match recorded {
-        Some(Ok(())) => "recorded: the next `mfa register` or `mfa doctor` finishes it",
+        Some(Ok(())) => "recorded: the next `mfa register` finishes it",
         _ => "and it could not be recorded: see docs/registering.md to remove it by hand",
     };
     terminal.notice(&format!(
