@@ -1,5 +1,5 @@
 //! Rollbacks that could not finish (the card pulled, the network down), recorded so that the
-
+//! next `mfa register` finishes them (docs/registering.md).
 //!
 //! The record, `register-pending.json` in the cache directory, lists what is left of each
 //! attempt: the IAM user and the device's serial, whether the virtual device may still exist,
