@@ -41,6 +41,8 @@ bench_missing_packages() {
   # test API server's certificate.
   command -v kubectl >/dev/null || missing+=(kubernetes-client)
   command -v openssl >/dev/null || missing+=(openssl)
+  # curl drives the IAM test wrapper's fault switches (tests/common/iam.rs).
+  command -v curl >/dev/null || missing+=(curl)
   echo "${missing[@]}"
 }
 
