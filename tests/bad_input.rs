@@ -6,8 +6,11 @@
 
 mod common;
 
-use common::aws::{World, aws_vars};
+use common::Sandbox;
+use common::aws::{SECRET_KEY, World, aws_vars};
+use common::fixtures::{ARN, SEED_SHA1};
 use common::output::{assert_two_line_failure, stderr_of, stdout_of};
+use mfa_sts::Fault;
 
 #[test]
 fn the_child_inherited_mfa_code_and_mfa_oath_password() {
@@ -45,4 +48,281 @@ fn the_server_child_inherited_mfa_code_and_mfa_oath_password() {
     );
     assert!(!vars.contains_key("MFA_CODE"), "{vars:?}");
     assert!(!vars.contains_key("MFA_OATH_PASSWORD"), "{vars:?}");
+}
+
+/// No spent-code record in the sandbox's cache directory.
+fn assert_nothing_spent(world: &World) {
+    let dir = world.sandbox.path(".cache/mfa");
+    let spent: Vec<_> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("spent-") && !name.ends_with(".lock"))
+        .collect();
+    assert!(spent.is_empty(), "a code was recorded as spent: {spent:?}");
+}
+
+/// What a run must never show: alice's long-term secret, and the code it was given.
+fn assert_no_secret(out: &std::process::Output, code: &str) {
+    let all = format!("{}{}", stdout_of(out), stderr_of(out));
+    assert!(!all.contains(SECRET_KEY), "{all}");
+    assert!(!all.contains(code), "the code {code} was shown: {all}");
+    assert!(!all.contains("panicked"), "{all}");
+}
+
+#[test]
+fn a_control_byte_in_aws_access_key_id_panicked_after_the_code_was_taken() {
+    let world = World::new();
+    world.sandbox.write_credentials(&format!(
+        "[default]\naws_access_key_id = AKIA\u{1}ALICE\naws_secret_access_key = {SECRET_KEY}\n"
+    ));
+    let code = world.code_now();
+    let out = world
+        .mfa()
+        .args(["exec", "--", "true"])
+        .env("MFA_CODE", &code)
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(what.contains("aws_access_key_id"), "{what}");
+    assert!(what.contains("profile `default`"), "{what}");
+    assert_no_secret(&out, &code);
+    assert_eq!(world.sts.calls().len(), 0);
+    // Nothing recorded as spent: the next run with good keys is not kept waiting.
+    assert_nothing_spent(&world);
+}
+
+#[test]
+fn a_control_byte_in_a_credential_process_answer_panicked() {
+    let world = World::with_config(&format!(
+        "[profile proc]\nmfa_serial = {ARN}\ncredential_process = printf \
+         '{{\"Version\":1,\"AccessKeyId\":\"AKIA\\\\u0007X\",\"SecretAccessKey\":\"{SECRET_KEY}\"}}'\n"
+    ));
+    let code = world.code_now();
+    let out = world
+        .mfa()
+        .args(["-p", "proc", "exec", "--", "true"])
+        .env("MFA_CODE", &code)
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(what.contains("credential_process of profile `proc`"), "{what}");
+    assert!(what.contains("AccessKeyId"), "{what}");
+    assert_no_secret(&out, &code);
+    assert_eq!(world.sts.calls().len(), 0);
+}
+
+#[test]
+fn a_session_token_with_a_newline_in_the_environment_panicked() {
+    let world = World::with_config(&format!(
+        "[profile env]\ncredential_source = Environment\nmfa_serial = {ARN}\n"
+    ));
+    let code = world.code_now();
+    let out = world
+        .mfa()
+        .args(["-p", "env", "exec", "--", "true"])
+        .env("AWS_ACCESS_KEY_ID", common::fixtures::ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("AWS_SESSION_TOKEN", "token\nwith a line break")
+        .env("MFA_CODE", &code)
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(what.contains("AWS_SESSION_TOKEN"), "{what}");
+    assert_no_secret(&out, &code);
+    assert_eq!(world.sts.calls().len(), 0);
+}
+
+#[test]
+fn pasted_unicode_made_totp_add_panic_and_print_the_seed() {
+    let world = World::new();
+    for pasted in ["GEZDGNBé", "GEZDGNBéVGY3TQOJQGEZDGNBVGY3TQOJQ", "ééééé"] {
+        let out = world
+            .mfa()
+            .args(["totp", "add"])
+            .write_stdin(format!("{pasted}\n"))
+            .output()
+            .unwrap();
+        let [what, _] = assert_two_line_failure(&out, 2);
+        assert!(!what.contains("GEZDGNB"), "{what}");
+        assert!(!stderr_of(&out).contains("panicked"));
+    }
+}
+
+#[test]
+fn a_panic_printed_its_payload() {
+    // Debug builds panic on MFA_TEST_PANIC, to reach the hook through the real binary.
+    let out = Sandbox::new()
+        .mfa()
+        .arg("--version")
+        .env("MFA_TEST_PANIC", SEED_SHA1)
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 1);
+    assert!(what.contains("internal error"), "{what}");
+    assert!(!stderr_of(&out).contains(SEED_SHA1));
+    assert!(!stderr_of(&out).contains("src/"), "the location was shown");
+}
+
+#[test]
+fn an_invalid_aws_endpoint_url_printed_the_mfa_code() {
+    let world = World::new();
+    let code = world.code_now();
+    for (variable, url) in [
+        ("AWS_ENDPOINT_URL", "ht tp://x"),
+        ("AWS_ENDPOINT_URL_STS", "localhost:4566"),
+    ] {
+        let out = world
+            .mfa()
+            .args(["exec", "--", "true"])
+            .env_remove("AWS_ENDPOINT_URL_STS")
+            .env(variable, url)
+            .env("MFA_CODE", &code)
+            .output()
+            .unwrap();
+        let [what, hint] = assert_two_line_failure(&out, 2);
+        assert!(what.contains("is not a URL"), "{what}");
+        assert!(hint.contains("AWS_ENDPOINT_URL"), "{hint}");
+        assert_no_secret(&out, &code);
+    }
+    assert_eq!(world.sts.calls().len(), 0);
+}
+
+#[test]
+fn an_invalid_region_failed_with_1_after_the_code_was_taken() {
+    let world = World::new();
+    let code = world.code_now();
+    let sandbox_config = std::fs::read_to_string(world.sandbox.path(".aws/config")).unwrap();
+    world
+        .sandbox
+        .write_config(&sandbox_config.replace("region = eu-west-1", "region = eu west 1"));
+    let out = world
+        .mfa()
+        .args(["exec", "--", "true"])
+        .env("MFA_CODE", &code)
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(what.contains("\"eu west 1\" is not a region name"), "{what}");
+    assert_no_secret(&out, &code);
+    assert_eq!(world.sts.calls().len(), 0);
+    assert_nothing_spent(&world);
+}
+
+#[test]
+fn the_mfa_process_command_line_with_a_seed_was_printed() {
+    let world = World::with_config(&format!(
+        "[profile proc]\nmfa_serial = {ARN}\nsource_profile = default\n\
+         mfa_process = oathtool --totp {SEED_SHA1} --nosuchoption 2>/dev/null\n"
+    ));
+    let out = world
+        .mfa()
+        .args(["-vv", "-p", "proc", "--source", "process", "exec", "--", "true"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("mfa_process `oathtool`"), "{stderr}");
+    assert!(!stderr.contains(SEED_SHA1), "{stderr}");
+    assert!(!stderr.contains("--totp"), "{stderr}");
+}
+
+#[test]
+fn an_escape_sequence_in_a_profile_name_reached_the_terminal() {
+    let world = World::new();
+    let out = world
+        .mfa()
+        .args(["-p", "x\u{1b}]0;owned\u{7}\u{1b}[2J", "exec", "--", "true"])
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(!stderr_of(&out).contains('\u{1b}'), "{what}");
+    assert!(what.contains("x\\x1b]0;owned\\x07\\x1b[2J"), "{what}");
+}
+
+#[test]
+fn an_escape_sequence_in_an_sts_error_message_reached_the_terminal() {
+    let world = World::new();
+    // C1's CSI (U+009B) starts an escape sequence on many terminals; unlike ESC, XML allows
+    // it, so STS's answer carries it as it is.
+    world.sts.fail_always(Fault::AccessDeniedWith(
+        "denied \u{9b}31mred\u{9b}0m \u{9b}2J".into(),
+    ));
+    let code = world.code_now();
+    let out = world
+        .mfa()
+        .args(["exec", "--", "true"])
+        .env("MFA_CODE", &code)
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 1);
+    let stderr = stderr_of(&out);
+    assert!(!stderr.contains('\u{1b}') && !stderr.contains('\u{9b}'), "{stderr:?}");
+    assert!(what.contains("denied \\u{9b}31mred"), "{what}");
+}
+
+#[test]
+fn a_spent_record_from_the_future_made_mfa_wait_for_years() {
+    let world = World::new();
+    // Written while the clock was a year ahead.
+    let cache = common::cache::file_cache(&world.sandbox.path(".cache/mfa"));
+    let year_ahead = common::fixtures::now() / 30 + 365 * 24 * 120;
+    cache
+        .spent_codes()
+        .unwrap()
+        .record(ARN, year_ahead)
+        .unwrap();
+    let started = std::time::Instant::now();
+    let out = world
+        .mfa()
+        .args(["-v", "exec", "--", "true"])
+        .env("MFA_CODE", world.code_now())
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(started.elapsed().as_secs() < 15, "it waited");
+    assert!(stderr.contains("ahead of the clock"), "{stderr}");
+    assert_eq!(world.sts.mfa_calls(), 1);
+    // The record now holds the step just spent, not the future one.
+    let last = cache.spent_codes().unwrap().last(ARN).unwrap();
+    assert!(last <= common::fixtures::now() / 30 + 1, "{last}");
+}
+
+#[test]
+fn a_run_waiting_on_the_fetch_lock_said_nothing_without_v() {
+    let world = World::new();
+    // The first run holds the lock for 3 s inside STS.
+    world
+        .sts
+        .fail_next(Fault::Slow(std::time::Duration::from_secs(3)), 1);
+    let first = world
+        .mfa_std()
+        .args(["exec", "--", "true"])
+        .env("MFA_CODE", world.code_now())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let first_pid = first.id();
+    // Time for the first run to take the lock and reach STS (it starts in milliseconds).
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let second = world
+        .mfa()
+        .args(["exec", "--", "true"])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let first = first.wait_with_output().unwrap();
+    assert!(first.status.success(), "{}", stderr_of(&first));
+    let stderr = stderr_of(&second);
+    assert!(second.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "another mfa is getting the session (pid {first_pid}): waiting…"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(world.sts.mfa_calls(), 1);
 }

@@ -145,10 +145,10 @@ pub fn obtain_for(
         profile = profile.then_assume(role_arn);
     }
     let cache = open_cache(ctx, &profile)?;
-    let sts = StsClient::new(StsSettings::from_env(
-        profile.region.as_deref(),
-        ctx.env.lookup(),
-    ));
+    let settings = StsSettings::from_env(profile.region.as_deref(), ctx.env.lookup());
+    // Before any code is asked for: the SDK would fail only while sending it.
+    settings.check().map_err(|e| advice::aws::sts_settings(&e))?;
+    let sts = StsClient::new(settings);
     let mut source = sources::code_source_for(ctx, forced, &profile, refuse_touch)?;
     let clock = checked_clock()?;
     let flow_ctx = FlowContext {

@@ -31,7 +31,7 @@ pub use entry::{CachedSession, EXPIRY_MARGIN_SECS, SessionKey, SessionKind, is_f
 pub use error::{CacheError, IgnoreReason, Ignored};
 pub use fetch::{CacheEvent, Origin};
 pub use lock::SessionLock;
-pub use spent::{NextStep, STEP_SECS, SpentCodes, next_step};
+pub use spent::{NextStep, STEP_SECS, SpentCodes, is_from_the_future, next_step};
 
 use crate::keystore::SecretStore;
 use dir::ReadOutcome;

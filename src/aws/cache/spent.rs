@@ -41,7 +41,10 @@ pub struct NextStep {
 pub fn next_step(last_spent: Option<u64>, now: u64) -> NextStep {
     let current = now / STEP_SECS;
     match last_spent {
-        Some(last) if last >= current => {
+        // A record more than one step ahead of the clock comes from a clock that was ahead and
+        // has been corrected since: waiting for it could take years, so it is ignored (a code
+        // computed for the next step may be recorded legitimately, hence the one step).
+        Some(last) if last >= current && !is_from_the_future(last, now) => {
             let step = last + 1;
             NextStep {
                 step,
@@ -53,6 +56,12 @@ pub fn next_step(last_spent: Option<u64>, now: u64) -> NextStep {
             wait_secs: 0,
         },
     }
+}
+
+/// Whether a spent step recorded as `last` is more than one step ahead of `now`: a record
+/// written while the clock was ahead, which [`next_step`] ignores.
+pub fn is_from_the_future(last: u64, now: u64) -> bool {
+    last > now / STEP_SECS + 1
 }
 
 impl<'a> SpentCodes<'a> {
@@ -82,7 +91,11 @@ impl<'a> SpentCodes<'a> {
     pub fn record(&self, mfa_serial: &str, step: u64) -> Result<(), CacheError> {
         let name = Self::name(mfa_serial);
         let _guard = SessionLock::acquire(self.dir, &format!("{name}.lock"), &mut |_| {})?;
-        if self.last(mfa_serial).is_some_and(|last| last >= step) {
+        // A record from the future (see `next_step`) is replaced, not kept.
+        if self
+            .last(mfa_serial)
+            .is_some_and(|last| last >= step && last <= step + 1)
+        {
             return Ok(());
         }
         let record = Record {

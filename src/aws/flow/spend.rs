@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use super::{Call, FlowContext, FlowError};
-use crate::aws::cache::{STEP_SECS, next_step};
+use crate::aws::cache::{STEP_SECS, is_from_the_future, next_step};
 use crate::aws::sts::StsError;
 use crate::sources::{CodeRequest, CodeSource, MfaCode, SourceKind};
 use crate::terminal::Terminal;
@@ -88,7 +88,10 @@ impl<'a> CodeSpender<'a> {
         if let Some(spent) = self.ctx.cache.spent_codes()
             && let Err(e) = spent.record(self.serial, step)
         {
-            terminal.explain(1, &format!("could not record the spent code: {e}"));
+            // Without the record the next run may send the same code again: say so.
+            terminal.notice(&format!(
+                "could not record the spent code ({e}): a run within 30 s may be refused"
+            ));
         }
     }
 
@@ -112,6 +115,19 @@ impl<'a> CodeSpender<'a> {
             (spent, min) => spent.or(min.map(|min| min - 1)),
         };
         let now = (self.ctx.clock)();
+        if let Some(spent) = spent
+            && is_from_the_future(spent, now)
+        {
+            terminal.explain(
+                1,
+                &format!(
+                    "the spent-code record for {} is for a step {} s ahead of the clock (the \
+                     clock was ahead when it was written): ignored",
+                    self.serial,
+                    (spent * STEP_SECS).saturating_sub(now)
+                ),
+            );
+        }
         let next = next_step(last, now);
         let computing = matches!(self.source.kind(), SourceKind::Yubikey | SourceKind::Totp);
         // A typed or relayed code is the current one, so a spent step must be waited out. A

@@ -6,10 +6,10 @@ use super::list;
 use super::sources::source;
 use crate::aws::cache::CacheError;
 use crate::aws::chain::ChainError;
-use crate::aws::credentials::CredentialsError;
+use crate::aws::credentials::{CredentialsError, KeysOrigin};
 use crate::aws::eks::EksError;
 use crate::aws::flow::{Call, FlowError};
-use crate::aws::sts::StsError;
+use crate::aws::sts::{SettingsError, StsError};
 use crate::aws::write_profile::{Protected, WriteProfileError};
 use crate::cli::Failure;
 use crate::keystore::KeystoreError;
@@ -120,6 +120,22 @@ pub fn sts(
     }
 }
 
+/// A region or STS endpoint that cannot be used (configuration: exit 2).
+pub fn sts_settings(error: &SettingsError) -> Failure {
+    let what = error.to_string();
+    match error {
+        SettingsError::BadRegion { .. } => Failure::usage(
+            what,
+            "fix region in the profile (or AWS_REGION / AWS_DEFAULT_REGION), e.g. eu-west-1",
+        ),
+        SettingsError::BadEndpoint { .. } => Failure::usage(
+            what,
+            "fix AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL (e.g. https://sts.eu-west-1.amazonaws.com), \
+             or unset it",
+        ),
+    }
+}
+
 /// Long-term credentials that could not be loaded: missing keys are configuration errors
 /// (exit 2); a `credential_process` that could not run, failed or timed out is a runtime
 /// failure (exit 1), as is one that printed no usable credentials.
@@ -139,6 +155,19 @@ pub fn credentials(error: &CredentialsError) -> Failure {
         | CredentialsError::ProcessFailed { .. }
         | CredentialsError::ProcessTimedOut { .. }
         | CredentialsError::ProcessOutput { .. } => Failure::runtime(what, run_it),
+        CredentialsError::NotHeaderSafe { origin, .. } => Failure::usage(
+            what,
+            match origin {
+                KeysOrigin::Profile(_) => {
+                    "retype the value in ~/.aws/credentials (a pasted key may carry an invisible \
+                     character), or set it again with `aws configure`"
+                }
+                KeysOrigin::Process(_) => run_it,
+                KeysOrigin::Environment => {
+                    "export the variable again without invisible characters"
+                }
+            },
+        ),
     }
 }
 
