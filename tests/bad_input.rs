@@ -326,3 +326,56 @@ fn a_run_waiting_on_the_fetch_lock_said_nothing_without_v() {
     );
     assert_eq!(world.sts.mfa_calls(), 1);
 }
+
+#[test]
+fn one_unreadable_shared_file_dropped_both_and_said_profile_not_found() {
+    let world = World::new();
+    let credentials = world.sandbox.path(".aws/credentials");
+    // Root reads any file whatever its mode: a directory is unreadable for everyone.
+    std::fs::remove_file(&credentials).unwrap();
+    std::fs::create_dir(&credentials).unwrap();
+    let out = world
+        .mfa()
+        .args(["exec", "--", "true"])
+        .env("MFA_CODE", world.code_now())
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(what.contains(&credentials.display().to_string()), "{what}");
+    assert!(what.contains("not a regular file"), "{what}");
+    assert_eq!(world.sts.calls().len(), 0);
+}
+
+#[test]
+fn a_shared_file_that_never_ends_hung_or_grew() {
+    let world = World::new();
+    let fifo = world.sandbox.path("fifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for path in [fifo.as_path(), std::path::Path::new("/dev/zero")] {
+        let out = world
+            .mfa()
+            .args(["exec", "--", "true"])
+            .env("AWS_CONFIG_FILE", path)
+            .env("MFA_CODE", world.code_now())
+            .timeout(std::time::Duration::from_secs(10))
+            .output()
+            .unwrap();
+        let [what, _] = assert_two_line_failure(&out, 2);
+        assert!(what.contains("is not a regular file"), "{what}");
+    }
+    let big = world.sandbox.path("big-config");
+    std::fs::write(&big, "#".repeat(2 << 20)).unwrap();
+    let out = world
+        .mfa()
+        .args(["exec", "--", "true"])
+        .env("AWS_CONFIG_FILE", &big)
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(what.contains("is larger than 1048576 bytes"), "{what}");
+    assert_eq!(world.sts.calls().len(), 0);
+}

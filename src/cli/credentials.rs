@@ -23,6 +23,11 @@ pub fn resolve_profile(ctx: &mut Context) -> Result<ResolvedProfile, Failure> {
     let env_has_keys = ctx.env.has_keys();
     let nesting = nesting(&ctx.env);
     let name = ctx.global.profile.clone();
+    // A file that cannot be read is reported, not taken as empty: "profile not found" would
+    // send the user looking in the wrong place.
+    if let Err(error) = ctx.files.load() {
+        return Err(advice::aws::shared_files(error));
+    }
     let files = ctx.files.or_empty(&mut ctx.terminal);
     let resolved = chain::resolve_nested(files, &name, env_has_keys, &nesting)
         .map_err(|e| advice::aws::chain(&e))?;

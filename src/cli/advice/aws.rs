@@ -9,6 +9,7 @@ use crate::aws::chain::ChainError;
 use crate::aws::credentials::{CredentialsError, KeysOrigin};
 use crate::aws::eks::EksError;
 use crate::aws::flow::{Call, FlowError};
+use crate::aws::profile::LoadError;
 use crate::aws::sts::{SettingsError, StsError};
 use crate::aws::write_profile::{Protected, WriteProfileError};
 use crate::cli::Failure;
@@ -116,6 +117,23 @@ pub fn sts(
             what,
             "STS's message says what it refused; `mfa doctor` checks the keys, the clock and the \
              profile chain",
+        ),
+    }
+}
+
+/// A shared AWS file that cannot be read (configuration: exit 2).
+pub fn shared_files(error: &LoadError) -> Failure {
+    let what = error.to_string();
+    match error {
+        LoadError::Unreadable { .. } => Failure::usage(
+            what,
+            "make the file readable by you (`chmod 600`), or point AWS_CONFIG_FILE / \
+             AWS_SHARED_CREDENTIALS_FILE elsewhere",
+        ),
+        LoadError::NotAFile { .. } | LoadError::TooBig { .. } => Failure::usage(
+            what,
+            "point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at the AWS config and \
+             credentials files (plain text files)",
         ),
     }
 }
