@@ -379,3 +379,97 @@ fn a_shared_file_that_never_ends_hung_or_grew() {
     assert!(what.contains("is larger than 1048576 bytes"), "{what}");
     assert_eq!(world.sts.calls().len(), 0);
 }
+
+#[test]
+fn cache_clear_stopped_at_the_first_odd_entry() {
+    use mfa::aws::cache::{SessionKey, SessionKind};
+    let sandbox = Sandbox::new();
+    let dir = sandbox.path(".cache/mfa");
+    let cache = common::cache::file_cache(&dir);
+    let planted = common::cache::Planted {
+        access_key_id: "ASIAPLANTED",
+        secret_access_key: "planted-secret",
+        session_token: "planted-token",
+    };
+    let t = common::fixtures::now();
+    for (id, profile) in [("AKIAONE", "one"), ("AKIATWO", "two"), ("AKIATRE", "three")] {
+        let session =
+            common::cache::cached_session(SessionKind::SessionToken, profile, &planted, t + 3600);
+        cache
+            .put(&SessionKey::session_token(id, ARN), &session)
+            .unwrap();
+    }
+    let entries = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".json"))
+            .collect();
+        names.sort();
+        names
+    };
+    let names = entries();
+    assert_eq!(names.len(), 3);
+    // The first entry in any order becomes a directory with something in it.
+    for name in &names[..1] {
+        std::fs::remove_file(dir.join(name)).unwrap();
+        std::fs::create_dir(dir.join(name)).unwrap();
+        std::fs::write(dir.join(name).join("x"), "x").unwrap();
+    }
+    let out = sandbox.mfa().args(["cache", "clear"]).output().unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("Removed 2 cached sessions (2 from {}", dir.display())));
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert!(lines[1].starts_with("mfa: ") && lines[1].contains(&names[0]), "{stderr}");
+    assert!(lines[2].starts_with("  hint: "), "{stderr}");
+    assert_eq!(entries(), names[..1]);
+}
+
+#[test]
+fn a_cache_directory_problem_exited_1_instead_of_2() {
+    let world = World::new();
+    let file = world.sandbox.path("not-a-dir");
+    std::fs::write(&file, "").unwrap();
+    let out = world
+        .mfa()
+        .args(["exec", "--", "true"])
+        .env("MFA_CACHE_DIR", &file)
+        .env("MFA_CODE", world.code_now())
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(what.contains("is not a directory"), "{what}");
+
+    // A directory of someone else's.
+    let foreign = world.sandbox.path("foreign");
+    std::fs::create_dir(&foreign).unwrap();
+    std::os::unix::fs::chown(&foreign, Some(65534), Some(65534)).unwrap();
+    let out = world
+        .mfa()
+        .args(["exec", "--", "true"])
+        .env("MFA_CACHE_DIR", &foreign)
+        .env("MFA_CODE", world.code_now())
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(what.contains("owned by uid 65534"), "{what}");
+
+    // A loose mode mfa may not repair: the directory holds something that is not ours.
+    let loose = world.sandbox.path("loose");
+    std::fs::create_dir(&loose).unwrap();
+    std::fs::write(loose.join("photo.jpg"), "x").unwrap();
+    std::fs::set_permissions(&loose, std::os::unix::fs::PermissionsExt::from_mode(0o777))
+        .unwrap();
+    let out = world
+        .mfa()
+        .args(["exec", "--", "true"])
+        .env("MFA_CACHE_DIR", &loose)
+        .env("MFA_CODE", world.code_now())
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(what.contains("photo.jpg"), "{what}");
+    assert_eq!(world.sts.calls().len(), 0);
+}

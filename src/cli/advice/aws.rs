@@ -193,14 +193,15 @@ pub fn credentials(error: &CredentialsError) -> Failure {
 pub fn cache(error: &CacheError) -> Failure {
     let elsewhere = "or point MFA_CACHE_DIR at a directory of your own";
     match error {
-        CacheError::DirForeignOwner { path, .. } => Failure::runtime(
+        // The directory's owner, mode or kind are the user's configuration: exit 2.
+        CacheError::DirForeignOwner { path, .. } => Failure::usage(
             error.to_string(),
             format!(
                 "take it back (`chown -R \"$USER\" {}`), {elsewhere}",
                 path.display()
             ),
         ),
-        CacheError::DirTooOpen { path, stranger, .. } => Failure::runtime(
+        CacheError::DirTooOpen { path, stranger, .. } => Failure::usage(
             error.to_string(),
             format!(
                 "move `{stranger}` out of {} and run `chmod 700` on it, {elsewhere}",
@@ -222,8 +223,14 @@ pub fn cache(error: &CacheError) -> Failure {
                  in the profile",
             )
         }
+        CacheError::NotADirectory { path } => Failure::usage(
+            error.to_string(),
+            format!(
+                "point MFA_CACHE_DIR at a directory (or remove {} so that mfa creates it)",
+                path.display()
+            ),
+        ),
         CacheError::CreateDir { .. }
-        | CacheError::NotADirectory { .. }
         | CacheError::DirPermissions { .. }
         | CacheError::Read { .. }
         | CacheError::Write { .. }
