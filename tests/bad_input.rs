@@ -473,3 +473,80 @@ fn a_cache_directory_problem_exited_1_instead_of_2() {
     assert!(what.contains("photo.jpg"), "{what}");
     assert_eq!(world.sts.calls().len(), 0);
 }
+
+#[test]
+fn sigterm_while_the_code_was_in_flight_recorded_no_spent_step() {
+    let world = World::new();
+    world
+        .sts
+        .fail_always(Fault::Slow(std::time::Duration::from_secs(4)));
+    let code = world.code_now();
+    let mut child = world
+        .mfa_std()
+        .args(["exec", "--", "true"])
+        .env("MFA_CODE", &code)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The request is with STS (it waits 4 s before looking at it) when the signal comes.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let _ = child.wait().unwrap();
+    let cache = common::cache::file_cache(&world.sandbox.path(".cache/mfa"));
+    let last = cache.spent_codes().unwrap().last(ARN);
+    assert!(
+        last.is_some_and(|step| step >= common::fixtures::now() / 30 - 1),
+        "the code in flight was not recorded: {last:?}"
+    );
+}
+
+#[test]
+fn an_impossible_duration_recorded_a_spent_step() {
+    let world = World::new();
+    for duration in ["5", "100h"] {
+        let out = world
+            .mfa()
+            .args(["exec", "--duration", duration, "--", "true"])
+            .env("MFA_CODE", world.code_now())
+            .output()
+            .unwrap();
+        let [what, _] = assert_two_line_failure(&out, 2);
+        assert!(what.contains("GetSessionToken cannot last"), "{what}");
+    }
+    let out = world
+        .mfa()
+        .args(["-p", "admin", "exec", "--duration", "13h", "--", "true"])
+        .env("MFA_CODE", world.code_now())
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(what.contains("AssumeRole cannot last 46800 s"), "{what}");
+    assert_eq!(world.sts.calls().len(), 0);
+    assert_nothing_spent(&world);
+}
+
+#[test]
+fn mfa_process_waited_without_a_word() {
+    let code = mfa_sts::StsDouble::totp(SEED_SHA1, common::fixtures::now() + 4);
+    // A command that takes 4 s, as a password manager's prompt would.
+    let world = World::with_config(&format!(
+        "[profile proc]\nmfa_serial = {ARN}\nsource_profile = default\n\
+         mfa_process = sleep 4; echo {code}\n"
+    ));
+    let out = world
+        .mfa()
+        .args(["-p", "proc", "--source", "process", "exec", "--", "true"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("waiting for mfa_process `sleep` to print the code (at most 297 s more)…"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&code), "{stderr}");
+}

@@ -87,6 +87,9 @@ pub enum ProcessError {
     NotACode { program: String },
 }
 
+/// How long a command runs before we say what we are waiting for.
+const QUIET_WAIT: Duration = Duration::from_secs(3);
+
 /// Codes from the profile's `mfa_process`.
 pub struct ProcessSource {
     /// The shell command line: it may hold a seed (`oathtool --totp BASE32`), so it is never
@@ -143,7 +146,10 @@ impl ProcessSource {
     }
 
     /// Runs the command; its stdout (at most 4 KiB) and exit status.
-    fn run(&self) -> Result<(Zeroizing<Vec<u8>>, ExitStatus), ProcessError> {
+    fn run(
+        &self,
+        terminal: &mut dyn Terminal,
+    ) -> Result<(Zeroizing<Vec<u8>>, ExitStatus), ProcessError> {
         let command = &self.command;
         let program = self.program();
         let stdin = self.stdin.stdio().map_err(|error| ProcessError::Stdin {
@@ -172,11 +178,34 @@ impl ProcessSource {
                 let _ = sender.send(read.map(|_| output));
             });
         }
-        let received = match deadline {
-            Some(deadline) => receiver
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .map_err(|e| matches!(e, mpsc::RecvTimeoutError::Timeout)),
-            None => receiver.recv().map_err(|_| false),
+        // A command still running after a few seconds is waiting for something (a password
+        // manager's prompt, a touch): say what we wait for, once.
+        let first_wait = deadline.map_or(QUIET_WAIT, |deadline| {
+            QUIET_WAIT.min(deadline.saturating_duration_since(Instant::now()))
+        });
+        let received = match receiver.recv_timeout(first_wait) {
+            Err(mpsc::RecvTimeoutError::Timeout)
+                if deadline.is_some_and(|deadline| Instant::now() >= deadline) =>
+            {
+                Err(true)
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                terminal.notice(&format!(
+                    "waiting for mfa_process `{program}` to print the code{}…",
+                    match self.timeout {
+                        Some(t) => format!(" (at most {} s more)", t.saturating_sub(QUIET_WAIT).as_secs()),
+                        None => String::new(),
+                    }
+                ));
+                match deadline {
+                    Some(deadline) => receiver
+                        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                        .map_err(|e| matches!(e, mpsc::RecvTimeoutError::Timeout)),
+                    None => receiver.recv().map_err(|_| false),
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(false),
+            Ok(read) => Ok(read),
         };
         let output = match received {
             Ok(Ok(output)) => output,
@@ -252,7 +281,7 @@ impl CodeSource for ProcessSource {
     ) -> Result<MfaCode, SourceError> {
         // The command line may hold a seed: the program's name only, even at -vv.
         terminal.explain(2, &format!("running mfa_process `{}`", self.program()));
-        let (output, status) = self.run()?;
+        let (output, status) = self.run(terminal)?;
         let program = self.program();
         // Too much output first: reading stopped there, so the command may have died of SIGPIPE.
         if output.len() as u64 > MAX_OUTPUT {

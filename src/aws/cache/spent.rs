@@ -86,6 +86,36 @@ impl<'a> SpentCodes<'a> {
         }
     }
 
+    /// Undoes [`SpentCodes::record`] of `step` for a code that turned out not to be checked:
+    /// the record goes back to `previous` (removed when there was none), unless another run
+    /// has recorded something else since.
+    pub fn unrecord(
+        &self,
+        mfa_serial: &str,
+        step: u64,
+        previous: Option<u64>,
+    ) -> Result<(), CacheError> {
+        let name = Self::name(mfa_serial);
+        let _guard = SessionLock::acquire(self.dir, &format!("{name}.lock"), &mut |_| {})?;
+        if self.last(mfa_serial) != Some(step) {
+            return Ok(());
+        }
+        match previous {
+            Some(previous) => self.write(mfa_serial, previous),
+            None => self.dir.remove(&name).map(|_| ()),
+        }
+    }
+
+    fn write(&self, mfa_serial: &str, step: u64) -> Result<(), CacheError> {
+        let record = Record {
+            mfa_serial: mfa_serial.to_owned(),
+            step,
+        };
+        let mut bytes = serde_json::to_vec(&record).unwrap_or_default();
+        bytes.push(b'\n');
+        self.dir.write_atomic(&Self::name(mfa_serial), &bytes)
+    }
+
     /// Records that the code of `step` was spent (or sent: a code that reached AWS may have
     /// been consumed even if the answer was lost). Keeps the highest step recorded.
     pub fn record(&self, mfa_serial: &str, step: u64) -> Result<(), CacheError> {
@@ -98,12 +128,6 @@ impl<'a> SpentCodes<'a> {
         {
             return Ok(());
         }
-        let record = Record {
-            mfa_serial: mfa_serial.to_owned(),
-            step,
-        };
-        let mut bytes = serde_json::to_vec(&record).unwrap_or_default();
-        bytes.push(b'\n');
-        self.dir.write_atomic(&name, &bytes)
+        self.write(mfa_serial, step)
     }
 }

@@ -24,6 +24,17 @@ pub fn flow(error: &FlowError) -> Failure {
             "set mfa_serial = arn:aws:iam::ACCOUNT:mfa/NAME on it (or its source_profile), or \
              register a key with `mfa register --write-config`",
         ),
+        FlowError::ImpossibleDuration { call, .. } => Failure::usage(
+            error.to_string(),
+            match call {
+                Call::GetSessionToken => {
+                    "give --duration (or mfa_session_duration) between 15m and 36h"
+                }
+                Call::AssumeRole => {
+                    "give --duration (or the role's duration_seconds) between 15m and 12h"
+                }
+            },
+        ),
         FlowError::Credentials(error) => credentials(error),
         FlowError::Source(error) => source(error),
         FlowError::Sts {
