@@ -106,7 +106,10 @@ fn a_control_byte_in_a_credential_process_answer_panicked() {
         .output()
         .unwrap();
     let [what, _] = assert_two_line_failure(&out, 2);
-    assert!(what.contains("credential_process of profile `proc`"), "{what}");
+    assert!(
+        what.contains("credential_process of profile `proc`"),
+        "{what}"
+    );
     assert!(what.contains("AccessKeyId"), "{what}");
     assert_no_secret(&out, &code);
     assert_eq!(world.sts.calls().len(), 0);
@@ -203,7 +206,10 @@ fn an_invalid_region_failed_with_1_after_the_code_was_taken() {
         .output()
         .unwrap();
     let [what, _] = assert_two_line_failure(&out, 2);
-    assert!(what.contains("\"eu west 1\" is not a region name"), "{what}");
+    assert!(
+        what.contains("\"eu west 1\" is not a region name"),
+        "{what}"
+    );
     assert_no_secret(&out, &code);
     assert_eq!(world.sts.calls().len(), 0);
     assert_nothing_spent(&world);
@@ -217,7 +223,9 @@ fn the_mfa_process_command_line_with_a_seed_was_printed() {
     ));
     let out = world
         .mfa()
-        .args(["-vv", "-p", "proc", "--source", "process", "exec", "--", "true"])
+        .args([
+            "-vv", "-p", "proc", "--source", "process", "exec", "--", "true",
+        ])
         .output()
         .unwrap();
     let stderr = stderr_of(&out);
@@ -257,7 +265,10 @@ fn an_escape_sequence_in_an_sts_error_message_reached_the_terminal() {
         .unwrap();
     let [what, _] = assert_two_line_failure(&out, 1);
     let stderr = stderr_of(&out);
-    assert!(!stderr.contains('\u{1b}') && !stderr.contains('\u{9b}'), "{stderr:?}");
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{9b}'),
+        "{stderr:?}"
+    );
     assert!(what.contains("denied \\u{9b}31mred"), "{what}");
 }
 
@@ -419,10 +430,16 @@ fn cache_clear_stopped_at_the_first_odd_entry() {
     let out = sandbox.mfa().args(["cache", "clear"]).output().unwrap();
     let stderr = stderr_of(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains(&format!("Removed 2 cached sessions (2 from {}", dir.display())));
+    assert!(stderr.contains(&format!(
+        "Removed 2 cached sessions (2 from {}",
+        dir.display()
+    )));
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 3, "{stderr}");
-    assert!(lines[1].starts_with("mfa: ") && lines[1].contains(&names[0]), "{stderr}");
+    assert!(
+        lines[1].starts_with("mfa: ") && lines[1].contains(&names[0]),
+        "{stderr}"
+    );
     assert!(lines[2].starts_with("  hint: "), "{stderr}");
     assert_eq!(entries(), names[..1]);
 }
@@ -460,8 +477,7 @@ fn a_cache_directory_problem_exited_1_instead_of_2() {
     let loose = world.sandbox.path("loose");
     std::fs::create_dir(&loose).unwrap();
     std::fs::write(loose.join("photo.jpg"), "x").unwrap();
-    std::fs::set_permissions(&loose, std::os::unix::fs::PermissionsExt::from_mode(0o777))
-        .unwrap();
+    std::fs::set_permissions(&loose, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
     let out = world
         .mfa()
         .args(["exec", "--", "true"])

@@ -63,10 +63,7 @@ fn version_prints_the_crate_version() {
 #[test]
 fn commands_not_built_yet_say_so_and_exit_2() {
     let sandbox = Sandbox::new();
-    for args in [
-        &["register"][..],
-        &["deregister"],
-    ] {
+    for args in [&["register"][..], &["deregister"]] {
         let out = sandbox.mfa().args(args).output().unwrap();
         let [what, _] = assert_two_line_failure(&out, 2);
         assert!(what.contains("not implemented yet"), "{args:?}: {what}");

@@ -222,9 +222,11 @@ pub fn load_long_term(
     now: u64,
 ) -> Result<LongTermCredentials, CredentialsError> {
     match source {
-        LongTermSource::Static { profile } => check_header_safe(from_profile(files, profile)?, || {
-            KeysOrigin::Profile(profile.clone())
-        }),
+        LongTermSource::Static { profile } => {
+            check_header_safe(from_profile(files, profile)?, || {
+                KeysOrigin::Profile(profile.clone())
+            })
+        }
         LongTermSource::Process {
             profile,
             command,

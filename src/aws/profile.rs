@@ -336,7 +336,11 @@ aws_access_key_id = AKIACI
     fn a_shared_file_that_never_ends_hung_or_grew_without_bound() {
         let dir = tempfile::tempdir().unwrap();
         let big = dir.path().join("big");
-        std::fs::write(&big, vec![b'#'; usize::try_from(MAX_FILE_BYTES).unwrap() + 1]).unwrap();
+        std::fs::write(
+            &big,
+            vec![b'#'; usize::try_from(MAX_FILE_BYTES).unwrap() + 1],
+        )
+        .unwrap();
         for (path, expected) in [
             (Path::new("/dev/zero"), "not a regular file"),
             (big.as_path(), "larger than 1048576 bytes"),

@@ -152,7 +152,9 @@ pub fn obtain_for(
     let cache = open_cache(ctx, &profile)?;
     let settings = StsSettings::from_env(profile.region.as_deref(), ctx.env.lookup());
     // Before any code is asked for: the SDK would fail only while sending it.
-    settings.check().map_err(|e| advice::aws::sts_settings(&e))?;
+    settings
+        .check()
+        .map_err(|e| advice::aws::sts_settings(&e))?;
     let sts = StsClient::new(settings);
     let mut source = sources::code_source_for(ctx, forced, &profile, refuse_touch)?;
     let clock = checked_clock()?;

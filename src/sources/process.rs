@@ -193,7 +193,10 @@ impl ProcessSource {
                 terminal.notice(&format!(
                     "waiting for mfa_process `{program}` to print the code{}…",
                     match self.timeout {
-                        Some(t) => format!(" (at most {} s more)", t.saturating_sub(QUIET_WAIT).as_secs()),
+                        Some(t) => format!(
+                            " (at most {} s more)",
+                            t.saturating_sub(QUIET_WAIT).as_secs()
+                        ),
                         None => String::new(),
                     }
                 ));
@@ -439,7 +442,10 @@ mod tests {
         assert!(!what.contains("GEZDGNBV"), "{what}");
         let source = ProcessSource::new(seeded, ProcessStdin::Null);
         assert!(!format!("{source:?}").contains("GEZDGNBV"));
-        assert_eq!(program_name("  A=1 B=2 /usr/bin/oathtool --totp X"), "/usr/bin/oathtool");
+        assert_eq!(
+            program_name("  A=1 B=2 /usr/bin/oathtool --totp X"),
+            "/usr/bin/oathtool"
+        );
         assert_eq!(program_name("'pass' otp aws"), "pass");
         assert_eq!(program_name(""), "(empty command)");
         assert_eq!(

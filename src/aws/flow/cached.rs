@@ -107,8 +107,8 @@ fn describe(event: CacheEvent, what: &str) -> String {
         CacheEvent::LockFailed(e) => format!(
             "{what}: fetching without the cache lock ({e}); parallel runs may each spend a code"
         ),
-        CacheEvent::StoreFailed(e) => format!(
-            "{what}: could not be cached ({e}); the next run will ask for a code again"
-        ),
+        CacheEvent::StoreFailed(e) => {
+            format!("{what}: could not be cached ({e}); the next run will ask for a code again")
+        }
     }
 }

@@ -112,7 +112,10 @@ impl<'a> CodeSpender<'a> {
         if let Some(spent) = self.ctx.cache.spent_codes()
             && let Err(e) = spent.unrecord(self.serial, step, previous)
         {
-            terminal.explain(1, &format!("could not take back the spent-code record: {e}"));
+            terminal.explain(
+                1,
+                &format!("could not take back the spent-code record: {e}"),
+            );
         }
     }
 

@@ -71,7 +71,13 @@ impl StsSettings {
     /// asked of the user: the SDK would fail only while sending — after a code was taken — and
     /// its error quotes the whole request, code included.
     pub fn check(&self) -> Result<(), SettingsError> {
-        if !is_region(&self.region) {
+        // With an endpoint given, the region only names the signing scope (a header value):
+        // visible ASCII is enough. Without one it becomes part of the host name.
+        let usable = match &self.endpoint_url {
+            Some(_) => !self.region.is_empty() && self.region.bytes().all(|b| b.is_ascii_graphic()),
+            None => is_region(&self.region),
+        };
+        if !usable {
             return Err(SettingsError::BadRegion {
                 region: self.region.clone(),
             });
@@ -111,7 +117,9 @@ pub enum SettingsError {
 fn is_region(region: &str) -> bool {
     !region.is_empty()
         && region.len() <= 63
-        && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         && !region.starts_with('-')
         && !region.ends_with('-')
 }
@@ -140,8 +148,7 @@ fn check_endpoint(url: &str) -> Result<(), &'static str> {
             None => (host, None),
         },
     };
-    if port.is_some_and(|p| p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()))
-    {
+    if port.is_some_and(|p| p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit())) {
         return Err("its port is not a number");
     }
     if host.is_empty() {
@@ -213,16 +220,36 @@ mod check_tests {
             "http://hé",
         ] {
             assert!(
-                matches!(with("eu-west-1", Some(url)), Err(SettingsError::BadEndpoint { .. })),
+                matches!(
+                    with("eu-west-1", Some(url)),
+                    Err(SettingsError::BadEndpoint { .. })
+                ),
                 "{url}"
             );
         }
         for region in ["us-gov-west-1", "eu-west-1", "cn-north-1", "local"] {
             assert_eq!(with(region, None), Ok(()), "{region}");
         }
-        for region in ["eu west 1", "eu-west-1/", "-x", "x-", "é", "a.b", &"a".repeat(64)] {
+        for region in [
+            "eu west 1",
+            "eu-west-1/",
+            "-x",
+            "x-",
+            "é",
+            "a.b",
+            &"a".repeat(64),
+        ] {
             assert!(
                 matches!(with(region, None), Err(SettingsError::BadRegion { .. })),
+                "{region}"
+            );
+        }
+        // With an endpoint, the region is only the signing scope: any visible ASCII goes.
+        let local = Some("http://127.0.0.1:4566");
+        assert_eq!(with("eu'west\"$(false)`x`\\", local), Ok(()));
+        for region in ["eu west 1", "é", "a\u{1b}"] {
+            assert!(
+                matches!(with(region, local), Err(SettingsError::BadRegion { .. })),
                 "{region}"
             );
         }

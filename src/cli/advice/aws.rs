@@ -192,9 +192,7 @@ pub fn credentials(error: &CredentialsError) -> Failure {
                      character), or set it again with `aws configure`"
                 }
                 KeysOrigin::Process(_) => run_it,
-                KeysOrigin::Environment => {
-                    "export the variable again without invisible characters"
-                }
+                KeysOrigin::Environment => "export the variable again without invisible characters",
             },
         ),
     }
