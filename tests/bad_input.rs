@@ -566,3 +566,140 @@ fn mfa_process_waited_without_a_word() {
     );
     assert!(!stderr.contains(&code), "{stderr}");
 }
+
+/// Whether process `pid` is gone (or a zombie nobody reaped yet).
+fn is_gone(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
+    }
+}
+
+#[test]
+fn ctrl_c_left_the_mfa_process_running() {
+    let pid_file = tempfile::NamedTempFile::new().unwrap();
+    let world = World::with_config(&format!(
+        "[profile proc]\nmfa_serial = {ARN}\nsource_profile = default\n\
+         mfa_process = echo $$ > {}; exec sleep 60\n",
+        pid_file.path().display()
+    ));
+    let mut mfa = world
+        .mfa_std()
+        .args(["-p", "proc", "--source", "process", "exec", "--", "true"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let helper = loop {
+        let text = std::fs::read_to_string(pid_file.path()).unwrap();
+        if text.ends_with('\n') {
+            break text.trim().to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "mfa_process never ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(!is_gone(&helper));
+    common::signals::interrupt(mfa.id());
+    let status = mfa.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !is_gone(&helper) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let gone = is_gone(&helper);
+    if !gone {
+        let _ = std::process::Command::new("kill").arg(&helper).status();
+    }
+    assert!(gone, "mfa_process (pid {helper}) outlived mfa");
+}
+
+/// The soft "Max core file size" of process `pid` ("0", "unlimited", …).
+fn soft_core_limit(pid: &str) -> String {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
+    line["Max core file size".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The soft core limit the user has in [`with_core_limit`], in POSIX 512-byte blocks (not 0, so that a
+/// limit of 0 in `mfa` is its own doing).
+const USER_CORE_BLOCKS: u64 = 2048;
+
+/// `mfa ARGS…` as [`World::mfa_std`] runs it, with a soft core limit of [`USER_CORE_BLOCKS`]
+/// (the hard limit must allow it: `ulimit -Hc`).
+fn with_core_limit(world: &World) -> std::process::Command {
+    let mut cmd = world.command("sh");
+    cmd.args([
+        "-c",
+        &format!("ulimit -S -c {USER_CORE_BLOCKS} && exec \"$0\" \"$@\""),
+        env!("CARGO_BIN_EXE_mfa"),
+    ]);
+    cmd
+}
+
+#[test]
+fn a_waiting_mfa_could_dump_core_and_its_child_lost_the_users_core_limit() {
+    let pid_file = tempfile::NamedTempFile::new().unwrap();
+    let world = World::with_config(&format!(
+        "[profile proc]\nmfa_serial = {ARN}\nsource_profile = default\n\
+         mfa_process = echo $PPID > {}; exec sleep 60\n",
+        pid_file.path().display()
+    ));
+    let mut mfa = with_core_limit(&world)
+        .args(["-p", "proc", "--source", "process", "exec", "--", "true"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let parent = loop {
+        let text = std::fs::read_to_string(pid_file.path()).unwrap();
+        if text.ends_with('\n') {
+            break text.trim().to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "mfa_process never ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    // The mfa waiting for its mfa_process holds the long-term keys: no core file.
+    assert_eq!(parent, mfa.id().to_string());
+    assert_eq!(soft_core_limit(&parent), "0");
+    common::signals::interrupt(mfa.id());
+    mfa.wait().unwrap();
+
+    // The command mfa exec runs gets the user's own limit back.
+    let out = with_core_limit(&world)
+        .args(["exec", "--", "sh", "-c", "cat /proc/$$/limits"])
+        .env("MFA_CODE", world.code_now())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let ours = (USER_CORE_BLOCKS * 512).to_string();
+    let child_line = stdout_of(&out)
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        child_line["Max core file size".len()..]
+            .split_whitespace()
+            .next()
+            .unwrap(),
+        ours,
+        "{child_line}"
+    );
+}

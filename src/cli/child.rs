@@ -195,6 +195,8 @@ pub fn exec(command: &[OsString], env: Vec<(OsString, OsString)>) -> Failure {
     let Some((program, args)) = command.split_first() else {
         return Failure::usage("no command to run", "give one: mfa exec -- COMMAND [ARGS…]");
     };
+    #[cfg(target_os = "linux")]
+    super::hygiene::restore_for_child();
     let error = Command::new(program)
         .args(args)
         .env_clear()

@@ -11,6 +11,8 @@ pub mod commands;
 pub mod context;
 pub mod credentials;
 pub mod failure;
+#[cfg(target_os = "linux")]
+pub mod hygiene;
 pub mod interrupt;
 pub mod output;
 #[cfg(unix)]
@@ -27,6 +29,9 @@ pub use failure::{Exit, Failure};
 
 /// Entry point of the binary: parse `std::env::args_os`, run, report, return the exit status.
 pub fn main() -> ExitCode {
+    // Before anything is read: no core dump or ptrace of a process that may hold secrets.
+    #[cfg(target_os = "linux")]
+    hygiene::harden();
     install_panic_hook();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

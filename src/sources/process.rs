@@ -167,6 +167,8 @@ impl ProcessSource {
                 program: program.clone(),
                 error,
             })?;
+        // Stopped by the Ctrl-C handler if we are interrupted while it runs.
+        let _tracked = crate::children::track(child.id());
         let deadline = self.timeout.map(|t| Instant::now() + t);
 
         // Read stdout on a thread, so a command that hangs can be given up on at the deadline.
