@@ -15,6 +15,7 @@
 //! questions go to `/dev/tty` or stderr, never stdout.
 
 pub mod aws;
+pub mod children;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod keystore;

@@ -12,6 +12,28 @@ use std::io::{self, BufRead, BufReader, IsTerminal, Write};
 
 use crate::secret::SecretString;
 
+/// `text` with every control character (C0, DEL, C1 — ESC among them) shown as an escape
+/// (`\x1b`, `\u{9b}`) instead of being sent to the terminal: profile names, account names and
+/// server messages reach our messages, and a raw escape sequence in them could rewrite the
+/// screen or the window title. Line feeds are kept when `keep_newlines` is set.
+pub fn printable(text: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && !(keep_newlines && c == '\n');
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if !unsafe_char(c) {
+            out.push(c);
+        } else if c.is_ascii() {
+            out.push_str(&format!("\\x{:02x}", u32::from(c)));
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Notices for, and questions to, the user.
 pub trait Terminal {
     /// A line the user must see (touch requests, waits). Shown even with `--quiet`: it asks the
@@ -51,6 +73,7 @@ impl SystemTerminal {
     }
 
     fn write_line(&mut self, text: &str) {
+        let text = printable(text, true);
         // Nothing useful can be done when the terminal or stderr is gone.
         match &mut self.tty {
             Some(tty) => {
@@ -71,7 +94,7 @@ impl Terminal for SystemTerminal {
     fn explain(&mut self, level: u8, text: &str) {
         if self.verbosity >= level {
             // Explanations are diagnostics: stderr, so they can be captured with 2>.
-            let _ = writeln!(io::stderr().lock(), "mfa: {text}");
+            let _ = writeln!(io::stderr().lock(), "mfa: {}", printable(text, false));
         }
     }
 
@@ -79,7 +102,7 @@ impl Terminal for SystemTerminal {
         let Some(tty) = &mut self.tty else {
             return Ok(None);
         };
-        write!(tty, "{prompt}")?;
+        write!(tty, "{}", printable(prompt, true))?;
         tty.flush()?;
         let mut line = String::new();
         BufReader::new(tty.try_clone()?).read_line(&mut line)?;
@@ -91,7 +114,7 @@ impl Terminal for SystemTerminal {
             return Ok(None);
         }
         // rpassword opens /dev/tty itself, turns echo off and restores it.
-        rpassword::prompt_password(prompt).map(|s| Some(SecretString::new(s)))
+        rpassword::prompt_password(printable(prompt, true)).map(|s| Some(SecretString::new(s)))
     }
 
     fn is_interactive(&self) -> bool {

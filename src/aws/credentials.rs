@@ -147,6 +147,69 @@ pub enum CredentialsError {
         profile: String,
         problem: process::OutputError,
     },
+    /// A value that travels in an HTTP header (the access key id, the session token) holds a
+    /// character no header may hold: refused before a code is asked for, since the SDK cannot
+    /// sign the request.
+    #[error("{origin} has a control character or a character outside ASCII in its {field}")]
+    NotHeaderSafe {
+        origin: KeysOrigin,
+        field: &'static str,
+    },
+}
+
+/// Where long-term credentials came from, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeysOrigin {
+    Profile(String),
+    Process(String),
+    Environment,
+}
+
+impl fmt::Display for KeysOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeysOrigin::Profile(profile) => write!(f, "profile `{profile}`"),
+            KeysOrigin::Process(profile) => {
+                write!(f, "the credential_process of profile `{profile}`")
+            }
+            KeysOrigin::Environment => f.write_str("the environment"),
+        }
+    }
+}
+
+/// Whether `value` can be sent in an HTTP header as the SDK sends it: visible ASCII only (the
+/// SDK panics on anything else while signing).
+pub fn is_header_safe(value: &str) -> bool {
+    value.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// Refuses credentials whose access key id or session token could not be put in a header.
+fn check_header_safe(
+    keys: LongTermCredentials,
+    origin: impl Fn() -> KeysOrigin,
+) -> Result<LongTermCredentials, CredentialsError> {
+    let (id_field, token_field) = match origin() {
+        KeysOrigin::Profile(_) => ("aws_access_key_id", "aws_session_token"),
+        KeysOrigin::Process(_) => ("AccessKeyId", "SessionToken"),
+        KeysOrigin::Environment => ("AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN"),
+    };
+    if !is_header_safe(&keys.access_key_id) {
+        return Err(CredentialsError::NotHeaderSafe {
+            origin: origin(),
+            field: id_field,
+        });
+    }
+    if keys
+        .session_token
+        .as_ref()
+        .is_some_and(|t| !is_header_safe(t.expose()))
+    {
+        return Err(CredentialsError::NotHeaderSafe {
+            origin: origin(),
+            field: token_field,
+        });
+    }
+    Ok(keys)
 }
 
 /// Loads the long-term credentials `source` names. `var` reads an environment variable (an
@@ -159,13 +222,22 @@ pub fn load_long_term(
     now: u64,
 ) -> Result<LongTermCredentials, CredentialsError> {
     match source {
-        LongTermSource::Static { profile } => from_profile(files, profile),
+        LongTermSource::Static { profile } => {
+            check_header_safe(from_profile(files, profile)?, || {
+                KeysOrigin::Profile(profile.clone())
+            })
+        }
         LongTermSource::Process {
             profile,
             command,
             resolving,
-        } => process::run(profile, command, resolving, PROCESS_TIMEOUT, now),
-        LongTermSource::Environment => from_environment(var),
+        } => check_header_safe(
+            process::run(profile, command, resolving, PROCESS_TIMEOUT, now)?,
+            || KeysOrigin::Process(profile.clone()),
+        ),
+        LongTermSource::Environment => {
+            check_header_safe(from_environment(var)?, || KeysOrigin::Environment)
+        }
     }
 }
 

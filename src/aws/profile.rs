@@ -93,6 +93,58 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
+    /// A FIFO, a device, a directory: reading it could block forever or never end.
+    #[error("{} is not a regular file", path.display())]
+    NotAFile { path: PathBuf },
+    #[error("{} is larger than {max} bytes", path.display())]
+    TooBig { path: PathBuf, max: u64 },
+}
+
+/// The largest shared file read (far above any real one): a file that grows without end is
+/// refused rather than read into memory.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// The text of a shared file: `None` when it does not exist. Only a regular file is read
+/// (checked before opening — opening a FIFO would wait for a writer — and again on the open
+/// file), and at most [`MAX_FILE_BYTES`].
+pub fn read_shared(path: &Path) -> Result<Option<String>, LoadError> {
+    use std::io::Read;
+    let unreadable = |source| LoadError::Unreadable {
+        path: path.to_owned(),
+        source,
+    };
+    let not_a_file = || LoadError::NotAFile {
+        path: path.to_owned(),
+    };
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(unreadable(e)),
+        // `/dev/null` is the usual way to say "no file" (`mfa exec --server` gives it to its
+        // child): empty, like a missing file.
+        Ok(_) if path == Path::new("/dev/null") => return Ok(None),
+        Ok(meta) if !meta.is_file() => return Err(not_a_file()),
+        Ok(_) => {}
+    }
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    if !file.metadata().map_err(unreadable)?.is_file() {
+        return Err(not_a_file());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(LoadError::TooBig {
+            path: path.to_owned(),
+            max: MAX_FILE_BYTES,
+        });
+    }
+    String::from_utf8(bytes).map(Some).map_err(|_| {
+        unreadable(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "it is not UTF-8 text",
+        ))
+    })
 }
 
 /// Both shared files, parsed.
@@ -106,13 +158,8 @@ pub struct SharedFiles {
 impl SharedFiles {
     /// Reads both files; a missing file counts as empty.
     pub fn load(locations: FileLocations) -> Result<Self, LoadError> {
-        let read = |path: &Path| match std::fs::read_to_string(path) {
-            Ok(text) => Ok(IniDocument::parse(&text)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(IniDocument::default()),
-            Err(source) => Err(LoadError::Unreadable {
-                path: path.to_owned(),
-                source,
-            }),
+        let read = |path: &Path| {
+            read_shared(path).map(|text| text.map(|t| IniDocument::parse(&t)).unwrap_or_default())
         };
         Ok(SharedFiles {
             config: read(&locations.config)?,
@@ -282,6 +329,29 @@ aws_access_key_id = AKIACI
             credentials: dir.path().join("nope2"),
         })
         .unwrap_err();
-        assert!(err.to_string().contains("cannot read"), "{err}");
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+    }
+
+    #[test]
+    fn a_shared_file_that_never_ends_hung_or_grew_without_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big");
+        std::fs::write(
+            &big,
+            vec![b'#'; usize::try_from(MAX_FILE_BYTES).unwrap() + 1],
+        )
+        .unwrap();
+        for (path, expected) in [
+            (Path::new("/dev/zero"), "not a regular file"),
+            (big.as_path(), "larger than 1048576 bytes"),
+        ] {
+            let err = read_shared(path).unwrap_err();
+            assert!(err.to_string().contains(expected), "{err}");
+        }
+        assert!(read_shared(Path::new("/dev/null")).unwrap().is_none());
+        let latin1 = dir.path().join("latin1");
+        std::fs::write(&latin1, b"[default]\nregion = caf\xe9\n").unwrap();
+        let err = read_shared(&latin1).unwrap_err();
+        assert!(err.to_string().contains("not UTF-8"), "{err}");
     }
 }

@@ -24,6 +24,16 @@ pub const REMOVED: [&str; 7] = [
     "AWS_CREDENTIAL_EXPIRATION",
 ];
 
+/// Our own inputs that may hold a secret (an OATH password, an MFA code): never passed to a child,
+/// whether it gets static credentials or the endpoint of `exec --server` (docs/sessions.md).
+/// `mfa env` does not unset them: they belong to the user's shell, which is not our child.
+pub const SECRET_INPUTS: [&str; 2] = ["MFA_OATH_PASSWORD", "MFA_CODE"];
+
+/// Whether `key` is one of [`SECRET_INPUTS`].
+fn is_secret_input(key: &OsStr) -> bool {
+    SECRET_INPUTS.iter().any(|r| OsStr::new(r) == key)
+}
+
 /// The variable that marks a process as running under `mfa exec`, naming the profile.
 pub const MARKER: &str = "MFA_PROFILE";
 
@@ -48,6 +58,7 @@ pub fn environment(
     let mut env: Vec<(OsString, OsString)> = current
         .into_iter()
         .filter(|(k, _)| !REMOVED.iter().any(|r| OsStr::new(r) == k))
+        .filter(|(k, _)| !is_secret_input(k))
         .filter(|(k, _)| creds.region.is_none() || (k != "AWS_REGION" && k != "AWS_DEFAULT_REGION"))
         .filter(|(k, _)| k != MARKER)
         .collect();
@@ -104,6 +115,7 @@ pub fn server_environment(
                 .chain(&REMOVED_FOR_SERVER)
                 .any(|r| OsStr::new(r) == k)
         })
+        .filter(|(k, _)| !is_secret_input(k))
         .filter(|(k, _)| {
             endpoint.region.is_none() || (k != "AWS_REGION" && k != "AWS_DEFAULT_REGION")
         })
@@ -183,6 +195,8 @@ pub fn exec(command: &[OsString], env: Vec<(OsString, OsString)>) -> Failure {
     let Some((program, args)) = command.split_first() else {
         return Failure::usage("no command to run", "give one: mfa exec -- COMMAND [ARGS…]");
     };
+    #[cfg(target_os = "linux")]
+    super::hygiene::restore_for_child();
     let error = Command::new(program)
         .args(args)
         .env_clear()
@@ -319,6 +333,37 @@ mod tests {
         c.region = None;
         let env = environment([("AWS_REGION".into(), "ap-south-1".into())], &c);
         assert_eq!(get(&env, "AWS_REGION"), ["ap-south-1"]);
+    }
+
+    #[test]
+    fn mfa_code_and_oath_password_never_reach_a_child() {
+        let secret = SecretString::new("s".into());
+        let token = SecretString::new("t".into());
+        let current = || {
+            [
+                ("PATH", "/bin"),
+                ("MFA_CODE", "123456"),
+                ("MFA_OATH_PASSWORD", "hunter2"),
+            ]
+            .map(|(k, v)| (OsString::from(k), OsString::from(v)))
+        };
+        let endpoint = ChildEndpoint {
+            profile: "prod",
+            uri: "http://127.0.0.1:1234/x",
+            token: "abcd",
+            region: None,
+        };
+        for env in [
+            environment(current(), &creds(&secret, &token)),
+            server_environment(current(), &endpoint),
+        ] {
+            assert_eq!(get(&env, "PATH"), ["/bin"]);
+            for gone in SECRET_INPUTS {
+                assert!(get(&env, gone).is_empty(), "{gone}");
+            }
+        }
+        // `mfa env` leaves the user's own shell variables alone.
+        assert!(unset().all(|name| !SECRET_INPUTS.contains(&name)));
     }
 
     #[test]

@@ -180,7 +180,7 @@ impl Files {
             .get_or_insert_with(|| SharedFiles::load(locations.clone()))
     }
 
-    /// The files, or none when they cannot be read (explained once at `-v` on `terminal`).
+    /// The files, or none when they cannot be read (said once on `terminal`).
     pub fn or_empty(&mut self, terminal: &mut dyn Terminal) -> &SharedFiles {
         let locations = &self.locations;
         let loaded = self
@@ -190,7 +190,7 @@ impl Files {
             Ok(files) => files,
             Err(error) => {
                 if !self.explained {
-                    terminal.explain(1, &format!("{error}: going on without profiles"));
+                    terminal.notice(&format!("mfa: {error}: going on without profiles"));
                     self.explained = true;
                 }
                 &self.empty
@@ -261,7 +261,7 @@ mod tests {
         let mut terminal = crate::terminal::ScriptedTerminal::headless();
         assert!(files.or_empty(&mut terminal).profile("default").is_none());
         assert!(files.or_empty(&mut terminal).profile("default").is_none());
-        assert_eq!(terminal.explanations.len(), 1);
+        assert_eq!(terminal.notices.len(), 1);
         assert!(files.load().is_err());
     }
 }

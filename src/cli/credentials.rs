@@ -23,6 +23,11 @@ pub fn resolve_profile(ctx: &mut Context) -> Result<ResolvedProfile, Failure> {
     let env_has_keys = ctx.env.has_keys();
     let nesting = nesting(&ctx.env);
     let name = ctx.global.profile.clone();
+    // A file that cannot be read is reported, not taken as empty: "profile not found" would
+    // send the user looking in the wrong place.
+    if let Err(error) = ctx.files.load() {
+        return Err(advice::aws::shared_files(error));
+    }
     let files = ctx.files.or_empty(&mut ctx.terminal);
     let resolved = chain::resolve_nested(files, &name, env_has_keys, &nesting)
         .map_err(|e| advice::aws::chain(&e))?;
@@ -145,10 +150,12 @@ pub fn obtain_for(
         profile = profile.then_assume(role_arn);
     }
     let cache = open_cache(ctx, &profile)?;
-    let sts = StsClient::new(StsSettings::from_env(
-        profile.region.as_deref(),
-        ctx.env.lookup(),
-    ));
+    let settings = StsSettings::from_env(profile.region.as_deref(), ctx.env.lookup());
+    // Before any code is asked for: the SDK would fail only while sending it.
+    settings
+        .check()
+        .map_err(|e| advice::aws::sts_settings(&e))?;
+    let sts = StsClient::new(settings);
     let mut source = sources::code_source_for(ctx, forced, &profile, refuse_touch)?;
     let clock = checked_clock()?;
     let flow_ctx = FlowContext {

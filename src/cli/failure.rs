@@ -8,6 +8,8 @@ use std::fmt;
 use std::io::Write;
 use std::process::ExitCode;
 
+use crate::terminal::printable;
+
 /// The exit statuses of docs/errors.md (a child's own status is passed through separately).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -123,8 +125,10 @@ impl std::error::Error for Failure {}
 /// Prints `failure` as the two lines of docs/errors.md on `out` (stderr in the binary).
 pub fn report(out: &mut dyn Write, failure: &Failure) {
     // A closed stderr leaves nothing better to do than exit with the status.
-    let _ = writeln!(out, "mfa: {}", failure.what);
-    let _ = writeln!(out, "  hint: {}", failure.fix);
+    // Both lines may quote configuration or a server's text: control characters are escaped,
+    // so a message stays two lines and cannot drive the terminal.
+    let _ = writeln!(out, "mfa: {}", printable(&failure.what, false));
+    let _ = writeln!(out, "  hint: {}", printable(&failure.fix, false));
 }
 
 #[cfg(test)]
@@ -146,6 +150,24 @@ mod tests {
         assert_eq!(
             text,
             "mfa: pcscd is not running\n  hint: start it with `systemctl start pcscd`\n"
+        );
+    }
+
+    #[test]
+    fn escape_sequences_in_a_message_reached_the_terminal_raw() {
+        let mut out = Vec::new();
+        report(
+            &mut out,
+            &Failure::usage(
+                "profile `\x1b]0;owned\x07evil\nmfa: fake` is not in config",
+                "tab\there \u{9b}31m",
+            ),
+        );
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "mfa: profile `\\x1b]0;owned\\x07evil\\x0amfa: fake` is not in config\n  \
+             hint: tab\\x09here \\u{9b}31m\n"
         );
     }
 

@@ -90,6 +90,8 @@ fn set(child_started: Option<Arc<AtomicBool>>) {
             // Nothing better to do than exit if the terminal is gone.
             let _ = termios::tcsetattr(tty, OptionalActions::Now, settings);
         }
+        // An `mfa_process` or `credential_process` still running would outlive us.
+        crate::children::stop_all();
         failure::report(&mut std::io::stderr().lock(), &Failure::interrupted());
         std::process::exit(i32::from(Exit::Interrupted.code()));
     });

@@ -11,6 +11,8 @@ pub mod commands;
 pub mod context;
 pub mod credentials;
 pub mod failure;
+#[cfg(target_os = "linux")]
+pub mod hygiene;
 pub mod interrupt;
 pub mod output;
 #[cfg(unix)]
@@ -27,6 +29,10 @@ pub use failure::{Exit, Failure};
 
 /// Entry point of the binary: parse `std::env::args_os`, run, report, return the exit status.
 pub fn main() -> ExitCode {
+    // Before anything is read: no core dump or ptrace of a process that may hold secrets.
+    #[cfg(target_os = "linux")]
+    hygiene::harden();
+    install_panic_hook();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -42,6 +48,30 @@ pub fn main() -> ExitCode {
             failure.exit().into()
         }
     }
+}
+
+/// Replaces Rust's panic message, which quotes whatever the failing code held (a pasted seed, a
+/// key), by two lines without the payload or the location, and exits 1. No panic should ever
+/// get here (docs/errors.md); this keeps a bug from printing a secret if one does.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|_info| {
+        failure::report(&mut std::io::stderr().lock(), &panic_failure());
+        std::process::exit(i32::from(Exit::Runtime.code()));
+    }));
+    // Debug builds only: lets the tests reach the hook through the real binary.
+    #[cfg(debug_assertions)]
+    if let Some(text) = std::env::var_os("MFA_TEST_PANIC") {
+        panic!("test panic: {}", text.to_string_lossy());
+    }
+}
+
+/// What a panic shows.
+fn panic_failure() -> Failure {
+    Failure::runtime(
+        "internal error: mfa stopped on a bug (details are not shown: they may hold a secret)",
+        "run the command again; if it happens again, report it with the command line you ran \
+         (and `mfa --version`)",
+    )
 }
 
 /// Runs one parsed command line: builds the context, then hands it to the command's handler.

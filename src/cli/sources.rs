@@ -19,6 +19,10 @@ use crate::sources::{CodeRequest, CodeSource, MfaCode, SourceError, SourceKind};
 use crate::terminal::Terminal;
 use crate::transport::DeviceQuery;
 
+/// How long `mfa_process` may take: generous, since it may wait on a password manager's prompt
+/// (docs/software-totp.md); after that it is stopped rather than waited for forever.
+pub const MFA_PROCESS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// The OS keyring, for sources that keep a `&'static` reference.
 static KEYRING: OsKeyring = OsKeyring;
 
@@ -191,7 +195,10 @@ pub fn code_source_for(
             }
             SourceKind::Process => {
                 let command = profile.mfa_process.clone().unwrap_or_default();
-                Box::new(ProcessSource::new(command, ProcessStdin::terminal()))
+                Box::new(
+                    ProcessSource::new(command, ProcessStdin::terminal())
+                        .with_timeout(MFA_PROCESS_TIMEOUT),
+                )
             }
             SourceKind::Prompt => Box::new(PromptSource::new(PromptInputs::from_process(
                 ctx.env.fixed_code(),

@@ -59,40 +59,69 @@ impl ProcessStdin {
 #[non_exhaustive]
 pub enum ProcessError {
     /// The terminal could not be handed to the command as its stdin.
-    #[error("cannot give the terminal to mfa_process `{command}`: {error}")]
-    Stdin { command: String, error: io::Error },
+    #[error("cannot give the terminal to mfa_process `{program}`: {error}")]
+    Stdin { program: String, error: io::Error },
     /// `sh` could not be started.
-    #[error("cannot run mfa_process `{command}` with sh: {error}")]
-    Spawn { command: String, error: io::Error },
+    #[error("cannot run mfa_process `{program}` with sh: {error}")]
+    Spawn { program: String, error: io::Error },
     /// Its stdout could not be read.
-    #[error("cannot read the output of mfa_process `{command}`: {error}")]
-    Read { command: String, error: io::Error },
+    #[error("cannot read the output of mfa_process `{program}`: {error}")]
+    Read { program: String, error: io::Error },
     /// Waiting for it failed.
-    #[error("cannot wait for mfa_process `{command}`: {error}")]
-    Wait { command: String, error: io::Error },
+    #[error("cannot wait for mfa_process `{program}`: {error}")]
+    Wait { program: String, error: io::Error },
     /// It ran past the timeout and was stopped.
-    #[error("mfa_process `{command}` did not finish within {seconds} s and was stopped")]
-    TimedOut { command: String, seconds: f64 },
+    #[error("mfa_process `{program}` did not finish within {seconds} s and was stopped")]
+    TimedOut { program: String, seconds: f64 },
     /// It printed more than a code's worth on stdout.
-    #[error("mfa_process `{command}` printed more than {max} bytes on stdout")]
-    TooMuchOutput { command: String, max: u64 },
+    #[error("mfa_process `{program}` printed more than {max} bytes on stdout")]
+    TooMuchOutput { program: String, max: u64 },
     /// It exited with a failure status or was killed (`status` says how).
-    #[error("mfa_process `{command}` {status}")]
-    Failed { command: String, status: String },
+    #[error("mfa_process `{program}` {status}")]
+    Failed { program: String, status: String },
     /// It printed nothing on stdout.
-    #[error("mfa_process `{command}` printed nothing on stdout")]
-    NoOutput { command: String },
+    #[error("mfa_process `{program}` printed nothing on stdout")]
+    NoOutput { program: String },
     /// It printed something that is not a code (never repeated: it may be a secret).
-    #[error("mfa_process `{command}` printed something other than a 6 or 8 digit code on stdout")]
-    NotACode { command: String },
+    #[error("mfa_process `{program}` printed something other than a 6 or 8 digit code on stdout")]
+    NotACode { program: String },
 }
 
+/// How long a command runs before we say what we are waiting for.
+const QUIET_WAIT: Duration = Duration::from_secs(3);
+
 /// Codes from the profile's `mfa_process`.
-#[derive(Debug)]
 pub struct ProcessSource {
+    /// The shell command line: it may hold a seed (`oathtool --totp BASE32`), so it is never
+    /// shown — messages name [`program_name`] only.
     command: String,
     stdin: ProcessStdin,
     timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for ProcessSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProcessSource")
+            .field("program", &program_name(&self.command))
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The program a shell command line runs, without its arguments (which may hold a seed): the
+/// first word after any `VAR=value` assignments, e.g. `oathtool` for
+/// `oathtool --totp BASE32`. Only that is shown in messages.
+pub fn program_name(command: &str) -> String {
+    let word = command
+        .split_whitespace()
+        .find(|word| !word.contains('=') || word.starts_with(['\'', '"', '/', '.']))
+        .unwrap_or("");
+    let word = word.trim_matches(['\'', '"']);
+    if word.is_empty() {
+        "(empty command)".to_owned()
+    } else {
+        word.chars().take(64).collect()
+    }
 }
 
 impl ProcessSource {
@@ -111,16 +140,20 @@ impl ProcessSource {
         self
     }
 
-    /// The command line.
-    pub fn command(&self) -> &str {
-        &self.command
+    /// The program the command line runs, for messages ([`program_name`]).
+    pub fn program(&self) -> String {
+        program_name(&self.command)
     }
 
     /// Runs the command; its stdout (at most 4 KiB) and exit status.
-    fn run(&self) -> Result<(Zeroizing<Vec<u8>>, ExitStatus), ProcessError> {
+    fn run(
+        &self,
+        terminal: &mut dyn Terminal,
+    ) -> Result<(Zeroizing<Vec<u8>>, ExitStatus), ProcessError> {
         let command = &self.command;
+        let program = self.program();
         let stdin = self.stdin.stdio().map_err(|error| ProcessError::Stdin {
-            command: command.clone(),
+            program: program.clone(),
             error,
         })?;
         let mut child = Command::new("sh")
@@ -131,9 +164,11 @@ impl ProcessSource {
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(|error| ProcessError::Spawn {
-                command: command.clone(),
+                program: program.clone(),
                 error,
             })?;
+        // Stopped by the Ctrl-C handler if we are interrupted while it runs.
+        let _tracked = crate::children::track(child.id());
         let deadline = self.timeout.map(|t| Instant::now() + t);
 
         // Read stdout on a thread, so a command that hangs can be given up on at the deadline.
@@ -145,11 +180,37 @@ impl ProcessSource {
                 let _ = sender.send(read.map(|_| output));
             });
         }
-        let received = match deadline {
-            Some(deadline) => receiver
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .map_err(|e| matches!(e, mpsc::RecvTimeoutError::Timeout)),
-            None => receiver.recv().map_err(|_| false),
+        // A command still running after a few seconds is waiting for something (a password
+        // manager's prompt, a touch): say what we wait for, once.
+        let first_wait = deadline.map_or(QUIET_WAIT, |deadline| {
+            QUIET_WAIT.min(deadline.saturating_duration_since(Instant::now()))
+        });
+        let received = match receiver.recv_timeout(first_wait) {
+            Err(mpsc::RecvTimeoutError::Timeout)
+                if deadline.is_some_and(|deadline| Instant::now() >= deadline) =>
+            {
+                Err(true)
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                terminal.notice(&format!(
+                    "waiting for mfa_process `{program}` to print the code{}…",
+                    match self.timeout {
+                        Some(t) => format!(
+                            " (at most {} s more)",
+                            t.saturating_sub(QUIET_WAIT).as_secs()
+                        ),
+                        None => String::new(),
+                    }
+                ));
+                match deadline {
+                    Some(deadline) => receiver
+                        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                        .map_err(|e| matches!(e, mpsc::RecvTimeoutError::Timeout)),
+                    None => receiver.recv().map_err(|_| false),
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(false),
+            Ok(read) => Ok(read),
         };
         let output = match received {
             Ok(Ok(output)) => output,
@@ -157,14 +218,14 @@ impl ProcessSource {
             Ok(Err(error)) => {
                 stop(&mut child);
                 return Err(ProcessError::Read {
-                    command: command.clone(),
+                    program: program.clone(),
                     error,
                 });
             }
             Err(false) => Zeroizing::new(Vec::new()),
         };
         let status = wait(&mut child, deadline).map_err(|error| ProcessError::Wait {
-            command: command.clone(),
+            program: program.clone(),
             error,
         })?;
         match status {
@@ -176,7 +237,7 @@ impl ProcessSource {
     fn timed_out(&self, child: &mut Child) -> ProcessError {
         stop(child);
         ProcessError::TimedOut {
-            command: self.command.clone(),
+            program: self.program(),
             seconds: self.timeout.unwrap_or_default().as_secs_f64(),
         }
     }
@@ -223,27 +284,28 @@ impl CodeSource for ProcessSource {
         _request: &CodeRequest<'_>,
         terminal: &mut dyn Terminal,
     ) -> Result<MfaCode, SourceError> {
-        terminal.explain(2, &format!("running mfa_process: sh -c '{}'", self.command));
-        let (output, status) = self.run()?;
-        let command = self.command.clone();
+        // The command line may hold a seed: the program's name only, even at -vv.
+        terminal.explain(2, &format!("running mfa_process `{}`", self.program()));
+        let (output, status) = self.run(terminal)?;
+        let program = self.program();
         // Too much output first: reading stopped there, so the command may have died of SIGPIPE.
         if output.len() as u64 > MAX_OUTPUT {
             return Err(ProcessError::TooMuchOutput {
-                command,
+                program,
                 max: MAX_OUTPUT,
             }
             .into());
         }
         if !status.success() {
             let status = describe(status);
-            return Err(ProcessError::Failed { command, status }.into());
+            return Err(ProcessError::Failed { program, status }.into());
         }
         let text = std::str::from_utf8(&output).unwrap_or_default().trim();
         if text.is_empty() {
-            return Err(ProcessError::NoOutput { command }.into());
+            return Err(ProcessError::NoOutput { program }.into());
         }
         if !is_code(text) {
-            return Err(ProcessError::NotACode { command }.into());
+            return Err(ProcessError::NotACode { program }.into());
         }
         MfaCode::new(
             SecretString::new(text.to_owned()),
@@ -313,10 +375,7 @@ mod tests {
     #[test]
     fn non_zero_exit_names_the_command() {
         let what = failure("echo 123456; exit 3").to_string();
-        assert_eq!(
-            what,
-            "mfa_process `echo 123456; exit 3` exited with status 3"
-        );
+        assert_eq!(what, "mfa_process `echo` exited with status 3");
         let what = failure("kill -9 $$").to_string();
         assert!(what.ends_with("was killed by signal 9"), "{what}");
         let what = failure("no-such-command-for-mfa-tests").to_string();
@@ -338,7 +397,7 @@ mod tests {
                 what.ends_with("printed something other than a 6 or 8 digit code on stdout"),
                 "{command}: {what}"
             );
-            assert!(what.contains(command), "{what}");
+            assert!(what.starts_with("mfa_process `echo` "), "{what}");
         }
         let what = failure("true").to_string();
         assert_eq!(what, "mfa_process `true` printed nothing on stdout");
@@ -371,15 +430,26 @@ mod tests {
     }
 
     #[test]
-    fn the_command_is_explained_at_vv() {
+    fn the_command_line_with_a_seed_was_shown_at_vv_and_in_errors() {
         let mut terminal = ScriptedTerminal::headless();
         ProcessSource::new("echo 123456", ProcessStdin::Null)
             .code(&request(), &mut terminal)
             .unwrap();
         assert_eq!(
             terminal.explanations,
-            [(2, "running mfa_process: sh -c 'echo 123456'".to_owned())]
+            [(2, "running mfa_process `echo`".to_owned())]
         );
+        let seeded = "oathtool --totp GEZDGNBVGY3TQOJQ; exit 1";
+        let what = failure(seeded).to_string();
+        assert!(!what.contains("GEZDGNBV"), "{what}");
+        let source = ProcessSource::new(seeded, ProcessStdin::Null);
+        assert!(!format!("{source:?}").contains("GEZDGNBV"));
+        assert_eq!(
+            program_name("  A=1 B=2 /usr/bin/oathtool --totp X"),
+            "/usr/bin/oathtool"
+        );
+        assert_eq!(program_name("'pass' otp aws"), "pass");
+        assert_eq!(program_name(""), "(empty command)");
         assert_eq!(
             ProcessSource::new("x", ProcessStdin::Inherit).kind(),
             SourceKind::Process

@@ -62,6 +62,10 @@ impl CacheDir {
             .create(&path)
         {
             Ok(()) => {}
+            // Something that is not a directory is in the way (a file, a FIFO).
+            Err(_) if fs::metadata(&path).is_ok_and(|m| !m.is_dir()) => {
+                return Err(CacheError::NotADirectory { path });
+            }
             Err(source) => return Err(CacheError::CreateDir { path, source }),
         }
         let meta = fs::metadata(&path).map_err(|source| CacheError::CreateDir {

@@ -31,7 +31,7 @@ pub use entry::{CachedSession, EXPIRY_MARGIN_SECS, SessionKey, SessionKind, is_f
 pub use error::{CacheError, IgnoreReason, Ignored};
 pub use fetch::{CacheEvent, Origin};
 pub use lock::SessionLock;
-pub use spent::{NextStep, STEP_SECS, SpentCodes, next_step};
+pub use spent::{NextStep, STEP_SECS, SpentCodes, is_from_the_future, next_step};
 
 use crate::keystore::SecretStore;
 use dir::ReadOutcome;
@@ -222,20 +222,37 @@ impl SessionCache {
     /// Removes every entry (and leftover temporary files); the number of entries removed.
     /// Spent-code records and lock files stay: they are not sessions.
     pub fn clear(&self) -> Result<usize, CacheError> {
+        let (removed, failures) = self.clear_all()?;
+        match failures.into_iter().next() {
+            Some(error) => Err(error),
+            None => Ok(removed),
+        }
+    }
+
+    /// [`SessionCache::clear`] that goes on past an entry it cannot remove (a directory where a
+    /// file should be, a file it may not delete): how many were removed, and what failed.
+    /// Only a cache that cannot be listed at all is an error.
+    pub fn clear_all(&self) -> Result<(usize, Vec<CacheError>), CacheError> {
         let mut removed = 0;
+        let mut failures = Vec::new();
         for id in self.ids()? {
-            if self.remove_id(&id)? {
-                removed += 1;
+            match self.remove_id(&id) {
+                Ok(true) => removed += 1,
+                Ok(false) => {}
+                Err(error) => failures.push(error),
             }
         }
         if let (Backend::File, Some(dir)) = (&self.backend, &self.dir) {
             for name in dir.names()? {
-                if name.starts_with('.') && name.ends_with(".tmp") {
-                    dir.remove(&name)?;
+                if name.starts_with('.')
+                    && name.ends_with(".tmp")
+                    && let Err(error) = dir.remove(&name)
+                {
+                    failures.push(error);
                 }
             }
         }
-        Ok(removed)
+        Ok((removed, failures))
     }
 
     /// Takes the fetch lock of `key` (see [`SessionLock`]); `on_wait` is told the holder's pid

@@ -41,7 +41,10 @@ pub struct NextStep {
 pub fn next_step(last_spent: Option<u64>, now: u64) -> NextStep {
     let current = now / STEP_SECS;
     match last_spent {
-        Some(last) if last >= current => {
+        // A record more than one step ahead of the clock comes from a clock that was ahead and
+        // has been corrected since: waiting for it could take years, so it is ignored (a code
+        // computed for the next step may be recorded legitimately, hence the one step).
+        Some(last) if last >= current && !is_from_the_future(last, now) => {
             let step = last + 1;
             NextStep {
                 step,
@@ -53,6 +56,12 @@ pub fn next_step(last_spent: Option<u64>, now: u64) -> NextStep {
             wait_secs: 0,
         },
     }
+}
+
+/// Whether a spent step recorded as `last` is more than one step ahead of `now`: a record
+/// written while the clock was ahead, which [`next_step`] ignores.
+pub fn is_from_the_future(last: u64, now: u64) -> bool {
+    last > now / STEP_SECS + 1
 }
 
 impl<'a> SpentCodes<'a> {
@@ -77,20 +86,48 @@ impl<'a> SpentCodes<'a> {
         }
     }
 
-    /// Records that the code of `step` was spent (or sent: a code that reached AWS may have
-    /// been consumed even if the answer was lost). Keeps the highest step recorded.
-    pub fn record(&self, mfa_serial: &str, step: u64) -> Result<(), CacheError> {
+    /// Undoes [`SpentCodes::record`] of `step` for a code that turned out not to be checked:
+    /// the record goes back to `previous` (removed when there was none), unless another run
+    /// has recorded something else since.
+    pub fn unrecord(
+        &self,
+        mfa_serial: &str,
+        step: u64,
+        previous: Option<u64>,
+    ) -> Result<(), CacheError> {
         let name = Self::name(mfa_serial);
         let _guard = SessionLock::acquire(self.dir, &format!("{name}.lock"), &mut |_| {})?;
-        if self.last(mfa_serial).is_some_and(|last| last >= step) {
+        if self.last(mfa_serial) != Some(step) {
             return Ok(());
         }
+        match previous {
+            Some(previous) => self.write(mfa_serial, previous),
+            None => self.dir.remove(&name).map(|_| ()),
+        }
+    }
+
+    fn write(&self, mfa_serial: &str, step: u64) -> Result<(), CacheError> {
         let record = Record {
             mfa_serial: mfa_serial.to_owned(),
             step,
         };
         let mut bytes = serde_json::to_vec(&record).unwrap_or_default();
         bytes.push(b'\n');
-        self.dir.write_atomic(&name, &bytes)
+        self.dir.write_atomic(&Self::name(mfa_serial), &bytes)
+    }
+
+    /// Records that the code of `step` was spent (or sent: a code that reached AWS may have
+    /// been consumed even if the answer was lost). Keeps the highest step recorded.
+    pub fn record(&self, mfa_serial: &str, step: u64) -> Result<(), CacheError> {
+        let name = Self::name(mfa_serial);
+        let _guard = SessionLock::acquire(self.dir, &format!("{name}.lock"), &mut |_| {})?;
+        // A record from the future (see `next_step`) is replaced, not kept.
+        if self
+            .last(mfa_serial)
+            .is_some_and(|last| last >= step && last <= step + 1)
+        {
+            return Ok(());
+        }
+        self.write(mfa_serial, step)
     }
 }

@@ -126,6 +126,8 @@ pub fn run(
             profile: profile.to_owned(),
             source,
         })?;
+    // Stopped by the Ctrl-C handler if we are interrupted while it runs.
+    let _tracked = crate::children::track(child.id());
     // Read stdout on a thread so that a chatty process cannot block on a full pipe while we wait.
     let reader = child.stdout.take().map(|mut stdout| {
         std::thread::spawn(move || {

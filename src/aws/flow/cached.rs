@@ -57,7 +57,22 @@ impl<F: Fetch> Provider for Cached<'_, F> {
             &self.key,
             now,
             terminal,
-            &mut |terminal, event| terminal.explain(1, &describe(event, what)),
+            &mut |terminal, event| {
+                // A wait without a word looks like a hang, and a cache that cannot be written
+                // costs a code on every run: those two are told without -v.
+                let noticed = matches!(
+                    event,
+                    CacheEvent::Waiting { .. }
+                        | CacheEvent::StoreFailed(_)
+                        | CacheEvent::LockFailed(_)
+                );
+                let text = describe(event, what);
+                if noticed {
+                    terminal.notice(&text);
+                } else {
+                    terminal.explain(1, &text);
+                }
+            },
             |terminal| inner.fetch(terminal),
         )?;
         terminal.explain(
@@ -84,12 +99,16 @@ fn describe(event: CacheEvent, what: &str) -> String {
         CacheEvent::Ignored(ignored) => format!("{what}: cache entry ignored: {ignored}"),
         CacheEvent::Stale { .. } => format!("{what}: the cached one expires within 5 minutes"),
         CacheEvent::Waiting { holder: Some(pid) } => {
-            format!("{what}: another mfa (pid {pid}) is fetching it: waiting")
+            format!("another mfa is getting the session (pid {pid}): waiting… ({what})")
         }
         CacheEvent::Waiting { holder: None } => {
-            format!("{what}: another mfa is fetching it: waiting")
+            format!("another mfa is getting the session: waiting… ({what})")
         }
-        CacheEvent::LockFailed(e) => format!("{what}: fetching without the cache lock: {e}"),
-        CacheEvent::StoreFailed(e) => format!("{what}: could not be cached: {e}"),
+        CacheEvent::LockFailed(e) => format!(
+            "{what}: fetching without the cache lock ({e}); parallel runs may each spend a code"
+        ),
+        CacheEvent::StoreFailed(e) => {
+            format!("{what}: could not be cached ({e}); the next run will ask for a code again")
+        }
     }
 }

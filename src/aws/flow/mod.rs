@@ -100,6 +100,14 @@ impl fmt::Display for Call {
 pub enum FlowError {
     #[error("profile `{profile}` has no mfa_serial")]
     NoMfaSerial { profile: String },
+    /// A lifetime STS cannot grant, found before a code is asked for.
+    #[error("{call} cannot last {seconds} s (STS allows {min}–{max} s)")]
+    ImpossibleDuration {
+        call: Call,
+        seconds: u32,
+        min: u32,
+        max: u32,
+    },
     #[error(transparent)]
     Credentials(#[from] CredentialsError),
     #[error(transparent)]
@@ -133,6 +141,7 @@ impl FlowError {
                 code_source,
             },
             other @ (FlowError::NoMfaSerial { .. }
+            | FlowError::ImpossibleDuration { .. }
             | FlowError::Credentials(_)
             | FlowError::Source(_)) => other,
         }
@@ -152,7 +161,38 @@ pub fn obtain(
         .ok_or_else(|| FlowError::NoMfaSerial {
             profile: ctx.profile.name.clone(),
         })?;
+    check_durations(ctx)?;
     providers(ctx, serial, source).retrieve(terminal)
+}
+
+/// STS's bounds: `GetSessionToken` 15 min to 36 h, `AssumeRole` 15 min to 12 h (the role's own
+/// maximum may be lower; STS says so).
+const SESSION_SECS: (u32, u32) = (900, 129_600);
+const ROLE_SECS: (u32, u32) = (900, 43_200);
+
+/// Refuses a lifetime STS cannot grant before anything is asked: sent, it would be refused
+/// after the code was taken (and the code recorded as spent).
+fn check_durations(ctx: &FlowContext<'_>) -> Result<(), FlowError> {
+    let check = |call: Call, seconds: Option<u32>, (min, max): (u32, u32)| match seconds {
+        Some(seconds) if !(min..=max).contains(&seconds) => Err(FlowError::ImpossibleDuration {
+            call,
+            seconds,
+            min,
+            max,
+        }),
+        _ => Ok(()),
+    };
+    let roles = ctx.profile.roles.len();
+    let session_duration = if roles == 0 {
+        ctx.duration.or(ctx.profile.mfa_session_duration)
+    } else {
+        ctx.profile.mfa_session_duration
+    };
+    check(Call::GetSessionToken, session_duration, SESSION_SECS)?;
+    for index in 0..roles {
+        check(Call::AssumeRole, role_duration(ctx, index), ROLE_SECS)?;
+    }
+    Ok(())
 }
 
 /// The provider of the final credentials: the cached MFA session when the profile has no role,

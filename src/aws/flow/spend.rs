@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use super::{Call, FlowContext, FlowError};
-use crate::aws::cache::{STEP_SECS, next_step};
+use crate::aws::cache::{STEP_SECS, is_from_the_future, next_step};
 use crate::aws::sts::StsError;
 use crate::sources::{CodeRequest, CodeSource, MfaCode, SourceKind};
 use crate::terminal::Terminal;
@@ -47,8 +47,9 @@ impl<'a> CodeSpender<'a> {
         send: impl Fn(&MfaCode) -> Result<T, StsError>,
     ) -> Result<T, FlowError> {
         let (code, step) = self.fresh_code(terminal, None)?;
+        let previous = self.record(terminal, step);
         let first = send(&code);
-        self.record(terminal, &first, step);
+        self.unrecord_unchecked(terminal, &first, step, previous);
         match first {
             Ok(value) => Ok(value),
             Err(StsError::MfaCodeRejected { .. }) if code.source == SourceKind::Yubikey => {
@@ -57,8 +58,9 @@ impl<'a> CodeSpender<'a> {
                     "STS refused the code: retrying once with the next step's code",
                 );
                 let (next, next_step) = self.fresh_code(terminal, Some(step + 1))?;
+                let previous = self.record(terminal, next_step);
                 let second = send(&next);
-                self.record(terminal, &second, next_step);
+                self.unrecord_unchecked(terminal, &second, next_step, previous);
                 second.map_err(|error| self.sts_error(call, error, next.source))
             }
             Err(error) => Err(self.sts_error(call, error, code.source)),
@@ -75,20 +77,45 @@ impl<'a> CodeSpender<'a> {
         }
     }
 
-    /// Records `step` as spent, unless `outcome` shows STS refused the call before it looked at
-    /// the code. A record that cannot be written is explained at `-v`, not fatal.
-    fn record<T>(&self, terminal: &mut dyn Terminal, outcome: &Result<T, StsError>, step: u64) {
+    /// Records `step` as spent before the code is sent — a run interrupted (Ctrl-C, SIGTERM)
+    /// while STS has the code must not let the next run reuse it. Returns the step recorded
+    /// before, for [`CodeSpender::unrecord_unchecked`]. A record that cannot be written is
+    /// told (the next run may be refused), not fatal.
+    fn record(&self, terminal: &mut dyn Terminal, step: u64) -> Option<u64> {
+        let spent = self.ctx.cache.spent_codes()?;
+        let previous = spent.last(self.serial);
+        if let Err(e) = spent.record(self.serial, step) {
+            // Without the record the next run may send the same code again: say so.
+            terminal.notice(&format!(
+                "could not record the spent code ({e}): a run within 30 s may be refused"
+            ));
+        }
+        previous
+    }
+
+    /// Takes back the record of `step` when `outcome` shows STS refused the call before it
+    /// looked at the code (unreachable, throttled): that code may still be used.
+    fn unrecord_unchecked<T>(
+        &self,
+        terminal: &mut dyn Terminal,
+        outcome: &Result<T, StsError>,
+        step: u64,
+        previous: Option<u64>,
+    ) {
         let unchecked = matches!(
             outcome,
             Err(StsError::Unreachable { .. } | StsError::Throttled { .. })
         );
-        if unchecked {
+        if !unchecked {
             return;
         }
         if let Some(spent) = self.ctx.cache.spent_codes()
-            && let Err(e) = spent.record(self.serial, step)
+            && let Err(e) = spent.unrecord(self.serial, step, previous)
         {
-            terminal.explain(1, &format!("could not record the spent code: {e}"));
+            terminal.explain(
+                1,
+                &format!("could not take back the spent-code record: {e}"),
+            );
         }
     }
 
@@ -112,6 +139,19 @@ impl<'a> CodeSpender<'a> {
             (spent, min) => spent.or(min.map(|min| min - 1)),
         };
         let now = (self.ctx.clock)();
+        if let Some(spent) = spent
+            && is_from_the_future(spent, now)
+        {
+            terminal.explain(
+                1,
+                &format!(
+                    "the spent-code record for {} is for a step {} s ahead of the clock (the \
+                     clock was ahead when it was written): ignored",
+                    self.serial,
+                    (spent * STEP_SECS).saturating_sub(now)
+                ),
+            );
+        }
         let next = next_step(last, now);
         let computing = matches!(self.source.kind(), SourceKind::Yubikey | SourceKind::Totp);
         // A typed or relayed code is the current one, so a spent step must be waited out. A

@@ -156,7 +156,7 @@ pub(crate) fn chain(err: &(dyn StdError + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next = Some(err);
     while let Some(e) = next {
-        let text = e.to_string();
+        let text = without_request(e.to_string());
         let label = LABELS.contains(&text.as_str()) || text.starts_with("client error (");
         if !label && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
@@ -167,6 +167,16 @@ pub(crate) fn chain(err: &(dyn StdError + 'static)) -> String {
         err.to_string()
     } else {
         parts.join(": ")
+    }
+}
+
+/// `text` cut where it starts quoting an SDK request: some SDK errors show the request's
+/// `Debug`, whose body holds the MFA code (`TokenCode=…`).
+fn without_request(text: String) -> String {
+    const STARTS: [&str; 3] = [" to request `", "`Request {", "Request {"];
+    match STARTS.iter().filter_map(|start| text.find(start)).min() {
+        Some(at) => format!("{} (request not shown)", text[..at].trim_end()),
+        None => text,
     }
 }
 

@@ -21,7 +21,9 @@ mod settings;
 mod tests;
 
 pub use error::StsError;
-pub use settings::{DEFAULT_REGION, StsSettings, default_session_name, role_session_name};
+pub use settings::{
+    DEFAULT_REGION, SettingsError, StsSettings, default_session_name, role_session_name,
+};
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};

@@ -92,6 +92,32 @@ impl StsSettings {
         }
     }
 
+    /// Refuses a region or an endpoint override the SDK could not use, before anything is
+    /// asked of the user: the SDK would fail only while sending — after a code was taken — and
+    /// its error quotes the whole request, code included.
+    pub fn check(&self) -> Result<(), SettingsError> {
+        // With an endpoint given, the region only names the signing scope (a header value):
+        // visible ASCII is enough. Without one it becomes part of the host name.
+        let usable = match &self.endpoint_url {
+            Some(_) => !self.region.is_empty() && self.region.bytes().all(|b| b.is_ascii_graphic()),
+            None => is_region(&self.region),
+        };
+        if !usable {
+            return Err(SettingsError::BadRegion {
+                region: self.region.clone(),
+            });
+        }
+        if let Some(url) = &self.endpoint_url
+            && let Err(problem) = check_endpoint(url)
+        {
+            return Err(SettingsError::BadEndpoint {
+                url: url.clone(),
+                problem,
+            });
+        }
+        Ok(())
+    }
+
     /// The endpoint calls go to, for messages.
     pub fn endpoint(&self) -> String {
         match &self.endpoint_url {
@@ -100,6 +126,61 @@ impl StsSettings {
             None => format!("https://{}.{}.amazonaws.com", self.host, self.region),
         }
     }
+}
+
+/// A region or endpoint the SDK cannot use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingsError {
+    #[error("region {region:?} is not a region name")]
+    BadRegion { region: String },
+    #[error("the STS endpoint {url:?} is not a URL: {problem}")]
+    BadEndpoint { url: String, problem: &'static str },
+}
+
+/// A region name as the AWS endpoints use it: letters, digits and `-` (`eu-west-1`,
+/// `us-gov-west-1`), at most 63 characters, neither starting nor ending with `-`.
+fn is_region(region: &str) -> bool {
+    !region.is_empty()
+        && region.len() <= 63
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !region.starts_with('-')
+        && !region.ends_with('-')
+}
+
+/// What is wrong with an endpoint URL, if anything: `http://` or `https://`, a host, and
+/// nothing but visible ASCII.
+fn check_endpoint(url: &str) -> Result<(), &'static str> {
+    if !url.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("it holds a space, a control character or a character outside ASCII");
+    }
+    let lower = url.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .ok_or("it must start with https:// or http://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    let (host, port) = match host.strip_prefix('[') {
+        // An IPv6 literal: `[::1]` or `[::1]:4566`.
+        Some(v6) => match v6.split_once(']') {
+            Some((addr, after)) => (addr, after.strip_prefix(':')),
+            None => return Err("its IPv6 address lacks a `]`"),
+        },
+        None => match host.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host, None),
+        },
+    };
+    if port.is_some_and(|p| p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return Err("its port is not a number");
+    }
+    if host.is_empty() {
+        return Err("it names no host");
+    }
+    Ok(())
 }
 
 /// A role session name for `user` at `unix` seconds: `mfa-USER-UNIX`, with characters STS does
@@ -126,4 +207,77 @@ pub fn role_session_name(role: &RoleStep, user: &str, unix: u64) -> String {
     role.role_session_name
         .clone()
         .unwrap_or_else(|| default_session_name(user, unix))
+}
+
+#[cfg(test)]
+mod check_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn with(region: &str, url: Option<&str>) -> Result<(), SettingsError> {
+        StsSettings {
+            endpoint_url: url.map(str::to_owned),
+            ..StsSettings::new(region)
+        }
+        .check()
+    }
+
+    #[test]
+    fn an_invalid_endpoint_or_region_failed_only_after_the_code_was_taken() {
+        for url in [
+            "https://sts.eu-west-1.amazonaws.com",
+            "http://127.0.0.1:4566",
+            "http://localhost:4566/",
+            "http://[::1]:4566",
+            "http://[::1]",
+            "HTTPS://user@host/path?x#y",
+        ] {
+            assert_eq!(with("eu-west-1", Some(url)), Ok(()), "{url}");
+        }
+        for url in [
+            "ht tp://x",
+            "localhost:4566",
+            "ftp://x",
+            "http://",
+            "http://:80",
+            "http://host:port",
+            "http://[::1",
+            "http://h\u{1b}[31m",
+            "http://hé",
+        ] {
+            assert!(
+                matches!(
+                    with("eu-west-1", Some(url)),
+                    Err(SettingsError::BadEndpoint { .. })
+                ),
+                "{url}"
+            );
+        }
+        for region in ["us-gov-west-1", "eu-west-1", "cn-north-1", "local"] {
+            assert_eq!(with(region, None), Ok(()), "{region}");
+        }
+        for region in [
+            "eu west 1",
+            "eu-west-1/",
+            "-x",
+            "x-",
+            "é",
+            "a.b",
+            &"a".repeat(64),
+        ] {
+            assert!(
+                matches!(with(region, None), Err(SettingsError::BadRegion { .. })),
+                "{region}"
+            );
+        }
+        // With an endpoint, the region is only the signing scope: any visible ASCII goes.
+        let local = Some("http://127.0.0.1:4566");
+        assert_eq!(with("eu'west\"$(false)`x`\\", local), Ok(()));
+        for region in ["eu west 1", "é", "a\u{1b}"] {
+            assert!(
+                matches!(with(region, local), Err(SettingsError::BadRegion { .. })),
+                "{region}"
+            );
+        }
+    }
 }

@@ -487,3 +487,20 @@ fn error_responses_are_sorted() {
         "STS call failed: Weird"
     );
 }
+
+#[test]
+fn an_invalid_endpoint_printed_the_request_with_the_code() {
+    // What `StsSettings::check` refuses up front, sent anyway: the SDK's error quotes the
+    // request (its body holds `TokenCode=…`); ours must not.
+    let client = StsClient::new(StsSettings {
+        endpoint_url: Some("ht tp://x".into()),
+        ..StsSettings::new("eu-west-1")
+    });
+    let code = MfaCode::new(String::from("123456").into(), None, SourceKind::Prompt).unwrap();
+    let err = client
+        .get_session_token(&alice(), SERIAL, &code, None)
+        .unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains("123456"), "{text}");
+    assert!(!text.contains("TokenCode"), "{text}");
+}

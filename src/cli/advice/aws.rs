@@ -6,11 +6,12 @@ use super::list;
 use super::sources::source;
 use crate::aws::cache::CacheError;
 use crate::aws::chain::ChainError;
-use crate::aws::credentials::CredentialsError;
+use crate::aws::credentials::{CredentialsError, KeysOrigin};
 use crate::aws::eks::EksError;
 use crate::aws::flow::{Call, FlowError};
 use crate::aws::iam::IamError;
-use crate::aws::sts::StsError;
+use crate::aws::profile::LoadError;
+use crate::aws::sts::{SettingsError, StsError};
 use crate::aws::write_profile::{Protected, WriteProfileError};
 use crate::cli::Failure;
 use crate::keystore::KeystoreError;
@@ -23,6 +24,17 @@ pub fn flow(error: &FlowError) -> Failure {
             format!("profile `{profile}` has no mfa_serial"),
             "set mfa_serial = arn:aws:iam::ACCOUNT:mfa/NAME on it (or its source_profile), or \
              register a key with `mfa register --write-config`",
+        ),
+        FlowError::ImpossibleDuration { call, .. } => Failure::usage(
+            error.to_string(),
+            match call {
+                Call::GetSessionToken => {
+                    "give --duration (or mfa_session_duration) between 15m and 36h"
+                }
+                Call::AssumeRole => {
+                    "give --duration (or the role's duration_seconds) between 15m and 12h"
+                }
+            },
         ),
         FlowError::Credentials(error) => credentials(error),
         FlowError::Source(error) => source(error),
@@ -121,6 +133,39 @@ pub fn sts(
     }
 }
 
+/// A shared AWS file that cannot be read (configuration: exit 2).
+pub fn shared_files(error: &LoadError) -> Failure {
+    let what = error.to_string();
+    match error {
+        LoadError::Unreadable { .. } => Failure::usage(
+            what,
+            "make the file readable by you (`chmod 600`), or point AWS_CONFIG_FILE / \
+             AWS_SHARED_CREDENTIALS_FILE elsewhere",
+        ),
+        LoadError::NotAFile { .. } | LoadError::TooBig { .. } => Failure::usage(
+            what,
+            "point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at the AWS config and \
+             credentials files (plain text files)",
+        ),
+    }
+}
+
+/// A region or STS endpoint that cannot be used (configuration: exit 2).
+pub fn sts_settings(error: &SettingsError) -> Failure {
+    let what = error.to_string();
+    match error {
+        SettingsError::BadRegion { .. } => Failure::usage(
+            what,
+            "fix region in the profile (or AWS_REGION / AWS_DEFAULT_REGION), e.g. eu-west-1",
+        ),
+        SettingsError::BadEndpoint { .. } => Failure::usage(
+            what,
+            "fix AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL (e.g. https://sts.eu-west-1.amazonaws.com), \
+             or unset it",
+        ),
+    }
+}
+
 /// Long-term credentials that could not be loaded: missing keys are configuration errors
 /// (exit 2); a `credential_process` that could not run, failed or timed out is a runtime
 /// failure (exit 1), as is one that printed no usable credentials.
@@ -140,6 +185,17 @@ pub fn credentials(error: &CredentialsError) -> Failure {
         | CredentialsError::ProcessFailed { .. }
         | CredentialsError::ProcessTimedOut { .. }
         | CredentialsError::ProcessOutput { .. } => Failure::runtime(what, run_it),
+        CredentialsError::NotHeaderSafe { origin, .. } => Failure::usage(
+            what,
+            match origin {
+                KeysOrigin::Profile(_) => {
+                    "retype the value in ~/.aws/credentials (a pasted key may carry an invisible \
+                     character), or set it again with `aws configure`"
+                }
+                KeysOrigin::Process(_) => run_it,
+                KeysOrigin::Environment => "export the variable again without invisible characters",
+            },
+        ),
     }
 }
 
@@ -147,14 +203,15 @@ pub fn credentials(error: &CredentialsError) -> Failure {
 pub fn cache(error: &CacheError) -> Failure {
     let elsewhere = "or point MFA_CACHE_DIR at a directory of your own";
     match error {
-        CacheError::DirForeignOwner { path, .. } => Failure::runtime(
+        // The directory's owner, mode or kind are the user's configuration: exit 2.
+        CacheError::DirForeignOwner { path, .. } => Failure::usage(
             error.to_string(),
             format!(
                 "take it back (`chown -R \"$USER\" {}`), {elsewhere}",
                 path.display()
             ),
         ),
-        CacheError::DirTooOpen { path, stranger, .. } => Failure::runtime(
+        CacheError::DirTooOpen { path, stranger, .. } => Failure::usage(
             error.to_string(),
             format!(
                 "move `{stranger}` out of {} and run `chmod 700` on it, {elsewhere}",
@@ -176,8 +233,14 @@ pub fn cache(error: &CacheError) -> Failure {
                  in the profile",
             )
         }
+        CacheError::NotADirectory { path } => Failure::usage(
+            error.to_string(),
+            format!(
+                "point MFA_CACHE_DIR at a directory (or remove {} so that mfa creates it)",
+                path.display()
+            ),
+        ),
         CacheError::CreateDir { .. }
-        | CacheError::NotADirectory { .. }
         | CacheError::DirPermissions { .. }
         | CacheError::Read { .. }
         | CacheError::Write { .. }

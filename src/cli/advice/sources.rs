@@ -324,13 +324,13 @@ mod tests {
     #[test]
     fn mfa_process_failures_are_runtime_failures() {
         let f = process(&ProcessError::Failed {
-            command: "x".into(),
+            program: "x".into(),
             status: "exited with status 3".into(),
         });
         assert_eq!(f.exit().code(), 1);
         assert!(f.fix().contains("run the command yourself"), "{}", f.fix());
         let f = process(&ProcessError::NotACode {
-            command: "x".into(),
+            program: "x".into(),
         });
         assert!(f.fix().contains("only the current code"), "{}", f.fix());
     }

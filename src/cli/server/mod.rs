@@ -108,6 +108,9 @@ pub fn run(
         )
     })?;
     child_started.store(true, Ordering::SeqCst);
+    // The child gets the user's core limit; `mfa` itself stays non-dumpable.
+    #[cfg(target_os = "linux")]
+    super::hygiene::restore_for_child();
     let mut child = Command::new(program)
         .args(args)
         .env_clear()

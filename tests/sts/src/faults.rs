@@ -18,6 +18,8 @@ pub enum Fault {
     Slow(Duration),
     /// Read the request, then close the connection without answering.
     Drop,
+    /// 403 `AccessDenied` with this message, as given (for messages holding odd characters).
+    AccessDeniedWith(String),
 }
 
 impl Fault {
@@ -28,6 +30,7 @@ impl Fault {
                 "User: {} is not authorized to perform: sts:{action}",
                 caller_arn.unwrap_or("anonymous")
             ))),
+            Fault::AccessDeniedWith(message) => Some(StsError::access_denied(message.clone())),
             Fault::Throttling => Some(StsError::throttling()),
             Fault::ServerError => Some(StsError::internal_failure()),
             Fault::Slow(_) | Fault::Drop => None,

@@ -261,3 +261,21 @@ fn the_next_unspent_step() {
         }
     );
 }
+
+#[test]
+fn a_spent_record_from_the_future_made_the_tool_wait_for_years() {
+    let now = 30 * 1000 + 12;
+    // A clock that was a year ahead when the record was written.
+    let year_ahead = 1000 + 365 * 24 * 120;
+    assert!(crate::aws::cache::is_from_the_future(year_ahead, now));
+    assert_eq!(
+        next_step(Some(year_ahead), now),
+        NextStep {
+            step: 1000,
+            wait_secs: 0
+        }
+    );
+    // Two steps ahead is the future too; one step ahead is a code computed for the next step.
+    assert_eq!(next_step(Some(1002), now).wait_secs, 0);
+    assert_eq!(next_step(Some(1001), now).wait_secs, 48);
+}

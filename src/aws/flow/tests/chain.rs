@@ -261,7 +261,9 @@ fn a_direct_role_refused_names_the_role() {
     // Regression: an error of the role assumed directly with MFA (over the 1 h chaining limit)
     // carried no role ARN, so the message read "STS AssumeRole  failed".
     let bench = Bench::new();
-    let single = profile(vec![role("long", LONG, Some(50_000))]);
+    // 7200 s is over the chaining limit and over what the Admin role allows (3600 s), so STS
+    // refuses it — a duration over any role's 12 h never gets that far (refused up front).
+    let single = profile(vec![role("admin", ADMIN, Some(7200))]);
     let error = bench
         .obtain(
             &single,
@@ -279,7 +281,7 @@ fn a_direct_role_refused_names_the_role() {
                 role_arn: Some(arn),
                 code_source: Some(SourceKind::Totp),
                 ..
-            } if arn == LONG
+            } if arn == ADMIN
         ),
         "{error:?}"
     );

@@ -220,10 +220,13 @@ fn clear(mut io: CacheIo<'_>) -> Result<Exit, Failure> {
     let caches = caches(&mut io)?;
     let mut places = Vec::new();
     let mut total = 0;
+    let mut failures = Vec::new();
     if let Some((cache, path)) = &caches.file {
-        let removed = cache.clear().map_err(|e| advice::aws::cache(&e))?;
+        // Every entry that can go goes; the ones that cannot are reported after.
+        let (removed, failed) = cache.clear_all().map_err(|e| advice::aws::cache(&e))?;
         total += removed;
         places.push(format!("{removed} from {}", path.display()));
+        failures = failed;
     }
     if let Some(cache) = &caches.keyring {
         match cache.clear() {
@@ -244,7 +247,20 @@ fn clear(mut io: CacheIo<'_>) -> Result<Exit, Failure> {
         // A closed stderr leaves nothing better to do.
         let _ = writeln!(io.err, "Removed {total} cached {noun}{detail}.");
     }
-    Ok(Exit::Success)
+    match failures.as_slice() {
+        [] => Ok(Exit::Success),
+        [first, rest @ ..] => {
+            let more = match rest.len() {
+                0 => String::new(),
+                n => format!(" (and {n} more)"),
+            };
+            let failure = advice::aws::cache(first);
+            Err(Failure::runtime(
+                format!("{}{more}", failure.what()),
+                "remove it by hand; the other entries were removed",
+            ))
+        }
+    }
 }
 
 /// A keyring that cannot be used holds no session we can reach: say so at `-v` (on a platform

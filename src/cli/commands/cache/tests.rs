@@ -347,7 +347,11 @@ fn a_cache_directory_of_someone_else_is_an_error_with_a_fix() {
         },
     )
     .unwrap_err();
-    assert_eq!(failure.exit(), Exit::Runtime);
+    assert_eq!(
+        failure.exit(),
+        Exit::Usage,
+        "a directory of the user's making is configuration"
+    );
     assert!(failure.what().contains("notes.txt"), "{}", failure.what());
     assert!(failure.fix().contains("MFA_CACHE_DIR"), "{}", failure.fix());
     assert!(out.is_empty());

@@ -127,8 +127,16 @@ impl TotpSecret {
         if text.is_empty() {
             return Err(SecretError::Empty);
         }
-        if text.len() >= 8 && text[..8].eq_ignore_ascii_case("otpauth:") {
-            return match text[8..].strip_prefix("//") {
+        // Compared as bytes: pasted text may hold a multi-byte character across byte 8, where
+        // slicing the `str` would panic (and a panic message quotes the string, the seed).
+        const SCHEME: &[u8] = b"otpauth:";
+        if let Some(after) = text
+            .as_bytes()
+            .get(..SCHEME.len())
+            .filter(|prefix| prefix.eq_ignore_ascii_case(SCHEME))
+            .and_then(|_| text.get(SCHEME.len()..))
+        {
+            return match after.strip_prefix("//") {
                 Some(rest) => parse_uri(rest),
                 None => Err(SecretError::Malformed {
                     detail: "it must start with otpauth://totp/".into(),

@@ -290,3 +290,20 @@ fn debug_shows_parameters_not_the_seed() {
         "{debug}"
     );
 }
+
+#[test]
+fn pasted_unicode_across_byte_eight_panicked() {
+    // A seed with a two-byte character at bytes 7–8, and other multi-byte pastes: each is an
+    // error, never a panic (whose message would quote the seed).
+    for input in [
+        "GEZDGNBé",
+        "GEZDGNBéVGY3TQOJQ",
+        "otpauth\u{301}://totp/x?secret=GEZDGNBV",
+        "ééééé",
+        "\u{1F600}\u{1F600}\u{1F600}",
+        "OTPAUTH://totp/\u{e9}?secret=GEZDGNBVGY3TQOJQ",
+    ] {
+        let result = std::panic::catch_unwind(|| TotpSecret::parse(input).map(|_| ()));
+        assert!(result.is_ok(), "{input:?} panicked");
+    }
+}

@@ -1,0 +1,705 @@
+//! Bad input and faults met through the real binary (docs/bad-input.md): each test is named after
+//! what broke before it was fixed, and checks what the user sees — the two lines, the exit status,
+//! no secret — and what the STS double saw (no code spent when none should be).
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::Sandbox;
+use common::aws::{SECRET_KEY, World, aws_vars};
+use common::fixtures::{ARN, SEED_SHA1};
+use common::output::{assert_two_line_failure, stderr_of, stdout_of};
+use mfa_sts::Fault;
+
+#[test]
+fn the_child_inherited_mfa_code_and_mfa_oath_password() {
+    let world = World::new();
+    let out = world
+        .mfa()
+        .args(["exec", "--", "env"])
+        .env("MFA_CODE", world.code_now())
+        .env("MFA_OATH_PASSWORD", "oath-password-of-the-test")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let vars = aws_vars(&out.stdout);
+    assert!(vars["AWS_ACCESS_KEY_ID"].starts_with("ASIA"), "{vars:?}");
+    assert!(!vars.contains_key("MFA_CODE"), "{vars:?}");
+    assert!(!vars.contains_key("MFA_OATH_PASSWORD"), "{vars:?}");
+    assert!(!stdout_of(&out).contains("oath-password-of-the-test"));
+}
+
+#[test]
+fn the_server_child_inherited_mfa_code_and_mfa_oath_password() {
+    let world = World::new();
+    let out = world
+        .mfa()
+        .args(["exec", "--server", "--", "env"])
+        .env("MFA_CODE", world.code_now())
+        .env("MFA_OATH_PASSWORD", "oath-password-of-the-test")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let vars = aws_vars(&out.stdout);
+    assert!(
+        vars.contains_key("AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+        "{vars:?}"
+    );
+    assert!(!vars.contains_key("MFA_CODE"), "{vars:?}");
+    assert!(!vars.contains_key("MFA_OATH_PASSWORD"), "{vars:?}");
+}
+
+/// No spent-code record in the sandbox's cache directory.
+fn assert_nothing_spent(world: &World) {
+    let dir = world.sandbox.path(".cache/mfa");
+    let spent: Vec<_> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("spent-") && !name.ends_with(".lock"))
+        .collect();
+    assert!(spent.is_empty(), "a code was recorded as spent: {spent:?}");
+}
+
+/// What a run must never show: alice's long-term secret, and the code it was given.
+fn assert_no_secret(out: &std::process::Output, code: &str) {
+    let all = format!("{}{}", stdout_of(out), stderr_of(out));
+    assert!(!all.contains(SECRET_KEY), "{all}");
+    assert!(!all.contains(code), "the code {code} was shown: {all}");
+    assert!(!all.contains("panicked"), "{all}");
+}
+
+#[test]
+fn a_control_byte_in_aws_access_key_id_panicked_after_the_code_was_taken() {
+    let world = World::new();
+    world.sandbox.write_credentials(&format!(
+        "[default]\naws_access_key_id = AKIA\u{1}ALICE\naws_secret_access_key = {SECRET_KEY}\n"
+    ));
+    let code = world.code_now();
+    let out = world
+        .mfa()
+        .args(["exec", "--", "true"])
+        .env("MFA_CODE", &code)
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(what.contains("aws_access_key_id"), "{what}");
+    assert!(what.contains("profile `default`"), "{what}");
+    assert_no_secret(&out, &code);
+    assert_eq!(world.sts.calls().len(), 0);
+    // Nothing recorded as spent: the next run with good keys is not kept waiting.
+    assert_nothing_spent(&world);
+}
+
+#[test]
+fn a_control_byte_in_a_credential_process_answer_panicked() {
+    let world = World::with_config(&format!(
+        "[profile proc]\nmfa_serial = {ARN}\ncredential_process = printf \
+         '{{\"Version\":1,\"AccessKeyId\":\"AKIA\\\\u0007X\",\"SecretAccessKey\":\"{SECRET_KEY}\"}}'\n"
+    ));
+    let code = world.code_now();
+    let out = world
+        .mfa()
+        .args(["-p", "proc", "exec", "--", "true"])
+        .env("MFA_CODE", &code)
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(
+        what.contains("credential_process of profile `proc`"),
+        "{what}"
+    );
+    assert!(what.contains("AccessKeyId"), "{what}");
+    assert_no_secret(&out, &code);
+    assert_eq!(world.sts.calls().len(), 0);
+}
+
+#[test]
+fn a_session_token_with_a_newline_in_the_environment_panicked() {
+    let world = World::with_config(&format!(
+        "[profile env]\ncredential_source = Environment\nmfa_serial = {ARN}\n"
+    ));
+    let code = world.code_now();
+    let out = world
+        .mfa()
+        .args(["-p", "env", "exec", "--", "true"])
+        .env("AWS_ACCESS_KEY_ID", common::fixtures::ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("AWS_SESSION_TOKEN", "token\nwith a line break")
+        .env("MFA_CODE", &code)
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(what.contains("AWS_SESSION_TOKEN"), "{what}");
+    assert_no_secret(&out, &code);
+    assert_eq!(world.sts.calls().len(), 0);
+}
+
+#[test]
+fn pasted_unicode_made_totp_add_panic_and_print_the_seed() {
+    let world = World::new();
+    for pasted in ["GEZDGNBé", "GEZDGNBéVGY3TQOJQGEZDGNBVGY3TQOJQ", "ééééé"] {
+        let out = world
+            .mfa()
+            .args(["totp", "add"])
+            .write_stdin(format!("{pasted}\n"))
+            .output()
+            .unwrap();
+        let [what, _] = assert_two_line_failure(&out, 2);
+        assert!(!what.contains("GEZDGNB"), "{what}");
+        assert!(!stderr_of(&out).contains("panicked"));
+    }
+}
+
+#[test]
+fn a_panic_printed_its_payload() {
+    // Debug builds panic on MFA_TEST_PANIC, to reach the hook through the real binary.
+    let out = Sandbox::new()
+        .mfa()
+        .arg("--version")
+        .env("MFA_TEST_PANIC", SEED_SHA1)
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 1);
+    assert!(what.contains("internal error"), "{what}");
+    assert!(!stderr_of(&out).contains(SEED_SHA1));
+    assert!(!stderr_of(&out).contains("src/"), "the location was shown");
+}
+
+#[test]
+fn an_invalid_aws_endpoint_url_printed_the_mfa_code() {
+    let world = World::new();
+    let code = world.code_now();
+    for (variable, url) in [
+        ("AWS_ENDPOINT_URL", "ht tp://x"),
+        ("AWS_ENDPOINT_URL_STS", "localhost:4566"),
+    ] {
+        let out = world
+            .mfa()
+            .args(["exec", "--", "true"])
+            .env_remove("AWS_ENDPOINT_URL_STS")
+            .env(variable, url)
+            .env("MFA_CODE", &code)
+            .output()
+            .unwrap();
+        let [what, hint] = assert_two_line_failure(&out, 2);
+        assert!(what.contains("is not a URL"), "{what}");
+        assert!(hint.contains("AWS_ENDPOINT_URL"), "{hint}");
+        assert_no_secret(&out, &code);
+    }
+    assert_eq!(world.sts.calls().len(), 0);
+}
+
+#[test]
+fn an_invalid_region_failed_with_1_after_the_code_was_taken() {
+    let world = World::new();
+    let code = world.code_now();
+    let sandbox_config = std::fs::read_to_string(world.sandbox.path(".aws/config")).unwrap();
+    world
+        .sandbox
+        .write_config(&sandbox_config.replace("region = eu-west-1", "region = eu west 1"));
+    let out = world
+        .mfa()
+        .args(["exec", "--", "true"])
+        .env("MFA_CODE", &code)
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(
+        what.contains("\"eu west 1\" is not a region name"),
+        "{what}"
+    );
+    assert_no_secret(&out, &code);
+    assert_eq!(world.sts.calls().len(), 0);
+    assert_nothing_spent(&world);
+}
+
+#[test]
+fn the_mfa_process_command_line_with_a_seed_was_printed() {
+    let world = World::with_config(&format!(
+        "[profile proc]\nmfa_serial = {ARN}\nsource_profile = default\n\
+         mfa_process = oathtool --totp {SEED_SHA1} --nosuchoption 2>/dev/null\n"
+    ));
+    let out = world
+        .mfa()
+        .args([
+            "-vv", "-p", "proc", "--source", "process", "exec", "--", "true",
+        ])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("mfa_process `oathtool`"), "{stderr}");
+    assert!(!stderr.contains(SEED_SHA1), "{stderr}");
+    assert!(!stderr.contains("--totp"), "{stderr}");
+}
+
+#[test]
+fn an_escape_sequence_in_a_profile_name_reached_the_terminal() {
+    let world = World::new();
+    let out = world
+        .mfa()
+        .args(["-p", "x\u{1b}]0;owned\u{7}\u{1b}[2J", "exec", "--", "true"])
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(!stderr_of(&out).contains('\u{1b}'), "{what}");
+    assert!(what.contains("x\\x1b]0;owned\\x07\\x1b[2J"), "{what}");
+}
+
+#[test]
+fn an_escape_sequence_in_an_sts_error_message_reached_the_terminal() {
+    let world = World::new();
+    // C1's CSI (U+009B) starts an escape sequence on many terminals; unlike ESC, XML allows
+    // it, so STS's answer carries it as it is.
+    world.sts.fail_always(Fault::AccessDeniedWith(
+        "denied \u{9b}31mred\u{9b}0m \u{9b}2J".into(),
+    ));
+    let code = world.code_now();
+    let out = world
+        .mfa()
+        .args(["exec", "--", "true"])
+        .env("MFA_CODE", &code)
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 1);
+    let stderr = stderr_of(&out);
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{9b}'),
+        "{stderr:?}"
+    );
+    assert!(what.contains("denied \\u{9b}31mred"), "{what}");
+}
+
+#[test]
+fn a_spent_record_from_the_future_made_mfa_wait_for_years() {
+    let world = World::new();
+    // Written while the clock was a year ahead.
+    let cache = common::cache::file_cache(&world.sandbox.path(".cache/mfa"));
+    let year_ahead = common::fixtures::now() / 30 + 365 * 24 * 120;
+    cache
+        .spent_codes()
+        .unwrap()
+        .record(ARN, year_ahead)
+        .unwrap();
+    let started = std::time::Instant::now();
+    let out = world
+        .mfa()
+        .args(["-v", "exec", "--", "true"])
+        .env("MFA_CODE", world.code_now())
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(started.elapsed().as_secs() < 15, "it waited");
+    assert!(stderr.contains("ahead of the clock"), "{stderr}");
+    assert_eq!(world.sts.mfa_calls(), 1);
+    // The record now holds the step just spent, not the future one.
+    let last = cache.spent_codes().unwrap().last(ARN).unwrap();
+    assert!(last <= common::fixtures::now() / 30 + 1, "{last}");
+}
+
+#[test]
+fn a_run_waiting_on_the_fetch_lock_said_nothing_without_v() {
+    let world = World::new();
+    // The first run holds the lock for 3 s inside STS.
+    world
+        .sts
+        .fail_next(Fault::Slow(std::time::Duration::from_secs(3)), 1);
+    let first = world
+        .mfa_std()
+        .args(["exec", "--", "true"])
+        .env("MFA_CODE", world.code_now())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let first_pid = first.id();
+    // Time for the first run to take the lock and reach STS (it starts in milliseconds).
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let second = world
+        .mfa()
+        .args(["exec", "--", "true"])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let first = first.wait_with_output().unwrap();
+    assert!(first.status.success(), "{}", stderr_of(&first));
+    let stderr = stderr_of(&second);
+    assert!(second.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "another mfa is getting the session (pid {first_pid}): waiting…"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(world.sts.mfa_calls(), 1);
+}
+
+#[test]
+fn one_unreadable_shared_file_dropped_both_and_said_profile_not_found() {
+    let world = World::new();
+    let credentials = world.sandbox.path(".aws/credentials");
+    // Root reads any file whatever its mode: a directory is unreadable for everyone.
+    std::fs::remove_file(&credentials).unwrap();
+    std::fs::create_dir(&credentials).unwrap();
+    let out = world
+        .mfa()
+        .args(["exec", "--", "true"])
+        .env("MFA_CODE", world.code_now())
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(what.contains(&credentials.display().to_string()), "{what}");
+    assert!(what.contains("not a regular file"), "{what}");
+    assert_eq!(world.sts.calls().len(), 0);
+}
+
+#[test]
+fn a_shared_file_that_never_ends_hung_or_grew() {
+    let world = World::new();
+    let fifo = world.sandbox.path("fifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for path in [fifo.as_path(), std::path::Path::new("/dev/zero")] {
+        let out = world
+            .mfa()
+            .args(["exec", "--", "true"])
+            .env("AWS_CONFIG_FILE", path)
+            .env("MFA_CODE", world.code_now())
+            .timeout(std::time::Duration::from_secs(10))
+            .output()
+            .unwrap();
+        let [what, _] = assert_two_line_failure(&out, 2);
+        assert!(what.contains("is not a regular file"), "{what}");
+    }
+    let big = world.sandbox.path("big-config");
+    std::fs::write(&big, "#".repeat(2 << 20)).unwrap();
+    let out = world
+        .mfa()
+        .args(["exec", "--", "true"])
+        .env("AWS_CONFIG_FILE", &big)
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(what.contains("is larger than 1048576 bytes"), "{what}");
+    assert_eq!(world.sts.calls().len(), 0);
+}
+
+#[test]
+fn cache_clear_stopped_at_the_first_odd_entry() {
+    use mfa::aws::cache::{SessionKey, SessionKind};
+    let sandbox = Sandbox::new();
+    let dir = sandbox.path(".cache/mfa");
+    let cache = common::cache::file_cache(&dir);
+    let planted = common::cache::Planted {
+        access_key_id: "ASIAPLANTED",
+        secret_access_key: "planted-secret",
+        session_token: "planted-token",
+    };
+    let t = common::fixtures::now();
+    for (id, profile) in [("AKIAONE", "one"), ("AKIATWO", "two"), ("AKIATRE", "three")] {
+        let session =
+            common::cache::cached_session(SessionKind::SessionToken, profile, &planted, t + 3600);
+        cache
+            .put(&SessionKey::session_token(id, ARN), &session)
+            .unwrap();
+    }
+    let entries = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".json"))
+            .collect();
+        names.sort();
+        names
+    };
+    let names = entries();
+    assert_eq!(names.len(), 3);
+    // The first entry in any order becomes a directory with something in it.
+    for name in &names[..1] {
+        std::fs::remove_file(dir.join(name)).unwrap();
+        std::fs::create_dir(dir.join(name)).unwrap();
+        std::fs::write(dir.join(name).join("x"), "x").unwrap();
+    }
+    let out = sandbox.mfa().args(["cache", "clear"]).output().unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!(
+        "Removed 2 cached sessions (2 from {}",
+        dir.display()
+    )));
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert!(
+        lines[1].starts_with("mfa: ") && lines[1].contains(&names[0]),
+        "{stderr}"
+    );
+    assert!(lines[2].starts_with("  hint: "), "{stderr}");
+    assert_eq!(entries(), names[..1]);
+}
+
+#[test]
+fn a_cache_directory_problem_exited_1_instead_of_2() {
+    let world = World::new();
+    let file = world.sandbox.path("not-a-dir");
+    std::fs::write(&file, "").unwrap();
+    let out = world
+        .mfa()
+        .args(["exec", "--", "true"])
+        .env("MFA_CACHE_DIR", &file)
+        .env("MFA_CODE", world.code_now())
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(what.contains("is not a directory"), "{what}");
+
+    // A directory of someone else's.
+    let foreign = world.sandbox.path("foreign");
+    std::fs::create_dir(&foreign).unwrap();
+    std::os::unix::fs::chown(&foreign, Some(65534), Some(65534)).unwrap();
+    let out = world
+        .mfa()
+        .args(["exec", "--", "true"])
+        .env("MFA_CACHE_DIR", &foreign)
+        .env("MFA_CODE", world.code_now())
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(what.contains("owned by uid 65534"), "{what}");
+
+    // A loose mode mfa may not repair: the directory holds something that is not ours.
+    let loose = world.sandbox.path("loose");
+    std::fs::create_dir(&loose).unwrap();
+    std::fs::write(loose.join("photo.jpg"), "x").unwrap();
+    std::fs::set_permissions(&loose, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let out = world
+        .mfa()
+        .args(["exec", "--", "true"])
+        .env("MFA_CACHE_DIR", &loose)
+        .env("MFA_CODE", world.code_now())
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(what.contains("photo.jpg"), "{what}");
+    assert_eq!(world.sts.calls().len(), 0);
+}
+
+#[test]
+fn sigterm_while_the_code_was_in_flight_recorded_no_spent_step() {
+    let world = World::new();
+    world
+        .sts
+        .fail_always(Fault::Slow(std::time::Duration::from_secs(4)));
+    let code = world.code_now();
+    let mut child = world
+        .mfa_std()
+        .args(["exec", "--", "true"])
+        .env("MFA_CODE", &code)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The request is with STS (it waits 4 s before looking at it) when the signal comes.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let _ = child.wait().unwrap();
+    let cache = common::cache::file_cache(&world.sandbox.path(".cache/mfa"));
+    let last = cache.spent_codes().unwrap().last(ARN);
+    assert!(
+        last.is_some_and(|step| step >= common::fixtures::now() / 30 - 1),
+        "the code in flight was not recorded: {last:?}"
+    );
+}
+
+#[test]
+fn an_impossible_duration_recorded_a_spent_step() {
+    let world = World::new();
+    for duration in ["5", "100h"] {
+        let out = world
+            .mfa()
+            .args(["exec", "--duration", duration, "--", "true"])
+            .env("MFA_CODE", world.code_now())
+            .output()
+            .unwrap();
+        let [what, _] = assert_two_line_failure(&out, 2);
+        assert!(what.contains("GetSessionToken cannot last"), "{what}");
+    }
+    let out = world
+        .mfa()
+        .args(["-p", "admin", "exec", "--duration", "13h", "--", "true"])
+        .env("MFA_CODE", world.code_now())
+        .output()
+        .unwrap();
+    let [what, _] = assert_two_line_failure(&out, 2);
+    assert!(what.contains("AssumeRole cannot last 46800 s"), "{what}");
+    assert_eq!(world.sts.calls().len(), 0);
+    assert_nothing_spent(&world);
+}
+
+#[test]
+fn mfa_process_waited_without_a_word() {
+    let code = mfa_sts::StsDouble::totp(SEED_SHA1, common::fixtures::now() + 4);
+    // A command that takes 4 s, as a password manager's prompt would.
+    let world = World::with_config(&format!(
+        "[profile proc]\nmfa_serial = {ARN}\nsource_profile = default\n\
+         mfa_process = sleep 4; echo {code}\n"
+    ));
+    let out = world
+        .mfa()
+        .args(["-p", "proc", "--source", "process", "exec", "--", "true"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("waiting for mfa_process `sleep` to print the code (at most 297 s more)…"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&code), "{stderr}");
+}
+
+/// Whether process `pid` is gone (or a zombie nobody reaped yet).
+fn is_gone(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
+    }
+}
+
+#[test]
+fn ctrl_c_left_the_mfa_process_running() {
+    let pid_file = tempfile::NamedTempFile::new().unwrap();
+    let world = World::with_config(&format!(
+        "[profile proc]\nmfa_serial = {ARN}\nsource_profile = default\n\
+         mfa_process = echo $$ > {}; exec sleep 60\n",
+        pid_file.path().display()
+    ));
+    let mut mfa = world
+        .mfa_std()
+        .args(["-p", "proc", "--source", "process", "exec", "--", "true"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let helper = loop {
+        let text = std::fs::read_to_string(pid_file.path()).unwrap();
+        if text.ends_with('\n') {
+            break text.trim().to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "mfa_process never ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(!is_gone(&helper));
+    common::signals::interrupt(mfa.id());
+    let status = mfa.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !is_gone(&helper) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let gone = is_gone(&helper);
+    if !gone {
+        let _ = std::process::Command::new("kill").arg(&helper).status();
+    }
+    assert!(gone, "mfa_process (pid {helper}) outlived mfa");
+}
+
+/// The soft "Max core file size" of process `pid` ("0", "unlimited", …).
+fn soft_core_limit(pid: &str) -> String {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
+    line["Max core file size".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The soft core limit the user has in [`with_core_limit`], in POSIX 512-byte blocks (not 0, so that a
+/// limit of 0 in `mfa` is its own doing).
+const USER_CORE_BLOCKS: u64 = 2048;
+
+/// `mfa ARGS…` as [`World::mfa_std`] runs it, with a soft core limit of [`USER_CORE_BLOCKS`]
+/// (the hard limit must allow it: `ulimit -Hc`).
+fn with_core_limit(world: &World) -> std::process::Command {
+    let mut cmd = world.command("sh");
+    cmd.args([
+        "-c",
+        &format!("ulimit -S -c {USER_CORE_BLOCKS} && exec \"$0\" \"$@\""),
+        env!("CARGO_BIN_EXE_mfa"),
+    ]);
+    cmd
+}
+
+#[test]
+fn a_waiting_mfa_could_dump_core_and_its_child_lost_the_users_core_limit() {
+    let pid_file = tempfile::NamedTempFile::new().unwrap();
+    let world = World::with_config(&format!(
+        "[profile proc]\nmfa_serial = {ARN}\nsource_profile = default\n\
+         mfa_process = echo $PPID > {}; exec sleep 60\n",
+        pid_file.path().display()
+    ));
+    let mut mfa = with_core_limit(&world)
+        .args(["-p", "proc", "--source", "process", "exec", "--", "true"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let parent = loop {
+        let text = std::fs::read_to_string(pid_file.path()).unwrap();
+        if text.ends_with('\n') {
+            break text.trim().to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "mfa_process never ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    // The mfa waiting for its mfa_process holds the long-term keys: no core file.
+    assert_eq!(parent, mfa.id().to_string());
+    assert_eq!(soft_core_limit(&parent), "0");
+    common::signals::interrupt(mfa.id());
+    mfa.wait().unwrap();
+
+    // The command mfa exec runs gets the user's own limit back.
+    let out = with_core_limit(&world)
+        .args(["exec", "--", "sh", "-c", "cat /proc/$$/limits"])
+        .env("MFA_CODE", world.code_now())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let ours = (USER_CORE_BLOCKS * 512).to_string();
+    let child_line = stdout_of(&out)
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        child_line["Max core file size".len()..]
+            .split_whitespace()
+            .next()
+            .unwrap(),
+        ours,
+        "{child_line}"
+    );
+}
