@@ -17,6 +17,8 @@
 pub mod aws;
 #[cfg(feature = "cli")]
 pub mod cli;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod keystore;
 pub mod oath;
 pub mod secret;

@@ -6,6 +6,7 @@
 //! - [`chain`]: `role_arn`/`source_profile` chains resolved down to long-term credentials.
 //! - [`credentials`]: long-term and temporary credentials, loaded from a profile, a
 //!   `credential_process` or the environment.
+//! - [`duration`]: the `--duration` syntax.
 //! - [`sts`]: `GetSessionToken`, `AssumeRole` and `GetCallerIdentity` through aws-sdk-sts.
 //! - [`eks`]: EKS bearer tokens, a presigned `GetCallerIdentity` URL (no request is sent).
 //! - [`cache`]: cached sessions, the fetch lock and spent-code records (no SDK, no runtime).
@@ -15,6 +16,7 @@
 pub mod cache;
 pub mod chain;
 pub mod credentials;
+pub mod duration;
 #[cfg(feature = "sts")]
 pub mod eks;
 #[cfg(feature = "sts")]
