@@ -18,6 +18,8 @@ pub mod aws;
 pub mod children;
 #[cfg(feature = "cli")]
 pub mod cli;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod keystore;
 pub mod oath;
 pub mod secret;

@@ -6,6 +6,7 @@
 //! - [`chain`]: `role_arn`/`source_profile` chains resolved down to long-term credentials.
 //! - [`credentials`]: long-term and temporary credentials, loaded from a profile, a
 //!   `credential_process` or the environment.
+//! - [`duration`]: the `--duration` syntax.
 //! - [`sts`]: `GetSessionToken`, `AssumeRole` and `GetCallerIdentity` through aws-sdk-sts.
 //! - [`iam`]: virtual MFA devices for `mfa register`/`mfa deregister` through aws-sdk-iam.
 //! - [`eks`]: EKS bearer tokens, a presigned `GetCallerIdentity` URL (no request is sent).
@@ -16,6 +17,7 @@
 pub mod cache;
 pub mod chain;
 pub mod credentials;
+pub mod duration;
 #[cfg(feature = "sts")]
 pub mod eks;
 #[cfg(feature = "sts")]

@@ -1,4 +1,4 @@
-//! Process hygiene before any secret is read (docs/security-model.md): no core dump, and no
+//! Process hygiene before any secret is read (docs/security.md): no core dump, and no
 //! ptrace attach or `/proc/PID/mem` read by other processes of the same user.
 //!
 //! `PR_SET_DUMPABLE 0` makes the process non-dumpable: no core file whatever the limits, and

@@ -300,18 +300,39 @@ impl CodeSource for ProcessSource {
             let status = describe(status);
             return Err(ProcessError::Failed { program, status }.into());
         }
-        let text = std::str::from_utf8(&output).unwrap_or_default().trim();
-        if text.is_empty() {
-            return Err(ProcessError::NoOutput { program }.into());
-        }
-        if !is_code(text) {
-            return Err(ProcessError::NotACode { program }.into());
-        }
+        let text = match read_code(&output) {
+            Output::Code(text) => text,
+            Output::Empty => return Err(ProcessError::NoOutput { program }.into()),
+            Output::NotACode => return Err(ProcessError::NotACode { program }.into()),
+        };
         MfaCode::new(
             SecretString::new(text.to_owned()),
             None,
             SourceKind::Process,
         )
+    }
+}
+
+/// What a command's stdout holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Output<'a> {
+    /// Nothing but whitespace (or not UTF-8).
+    Empty,
+    /// Something other than 6 or 8 digits.
+    NotACode,
+    /// A code: the trimmed output.
+    Code(&'a str),
+}
+
+/// The code in a command's stdout: the whole output, trimmed, must be 6 or 8 digits.
+pub(crate) fn read_code(output: &[u8]) -> Output<'_> {
+    let text = std::str::from_utf8(output).unwrap_or_default().trim();
+    if text.is_empty() {
+        Output::Empty
+    } else if is_code(text) {
+        Output::Code(text)
+    } else {
+        Output::NotACode
     }
 }
 

@@ -132,11 +132,17 @@ impl PromptSource {
         let Some(stdin) = self.inputs.stdin.take() else {
             return Ok(None);
         };
-        let mut line = Zeroizing::new(Vec::new());
+        // Pre-sized to the limit: a growing buffer would leave unwiped copies behind.
+        let mut line = Zeroizing::new(Vec::with_capacity(MAX_LINE as usize + 1));
         stdin
-            .take(MAX_LINE)
+            .take(MAX_LINE + 1)
             .read_until(b'\n', &mut line)
             .map_err(PromptError::Stdin)?;
+        // A line cut at the limit is not a code, whatever its first bytes hold (blanks then
+        // digits would otherwise pass, or count as nothing piped).
+        if line.len() as u64 > MAX_LINE {
+            return Err(SourceError::Prompt(PromptError::StdinNotACode));
+        }
         let text = std::str::from_utf8(&line).unwrap_or("?");
         if text.trim().is_empty() {
             return Ok(None); // nothing piped: on to MFA_CODE
@@ -284,6 +290,32 @@ mod tests {
         assert_eq!(what, "the line read from stdin is not a 6 or 8 digit code");
         // What to pipe instead is the cli's advice (`cli::advice::sources`).
         assert!(!what.contains("hunter2"));
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_not_a_code() {
+        // Found by the code_line fuzz target: only the first 256 bytes were read, so blanks
+        // then a code, on a longer line, were taken as that code (or, all blanks, as nothing).
+        for line in [
+            format!("{}123456 78\n", " ".repeat(250)),
+            format!("{}123456\n", " ".repeat(300)),
+        ] {
+            let stdin: Box<dyn BufRead> = Box::new(io::Cursor::new(line.into_bytes()));
+            let inputs = PromptInputs {
+                stdin: Some(stdin),
+                env_code: Some(SecretString::new("222222".into())),
+            };
+            let result =
+                PromptSource::new(inputs).code(&request(), &mut ScriptedTerminal::headless());
+            assert!(matches!(failure(result), PromptError::StdinNotACode));
+        }
+        let padded = format!("{}123456\n", " ".repeat(200));
+        let mut source = PromptSource::new(inputs(None, None));
+        source.inputs.stdin = Some(Box::new(io::Cursor::new(padded.into_bytes())));
+        let code = source
+            .code(&request(), &mut ScriptedTerminal::headless())
+            .unwrap();
+        assert_eq!(code.expose(), "123456");
     }
 
     #[test]

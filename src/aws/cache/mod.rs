@@ -18,11 +18,11 @@
 //! reads one file and runs the command.
 
 mod dir;
-mod entry;
+pub(crate) mod entry;
 mod error;
 mod fetch;
 mod lock;
-mod spent;
+pub(crate) mod spent;
 #[cfg(test)]
 mod tests;
 

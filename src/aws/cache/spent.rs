@@ -64,6 +64,25 @@ pub fn is_from_the_future(last: u64, now: u64) -> bool {
     last > now / STEP_SECS + 1
 }
 
+/// The step in a record's bytes, if they are a record for `mfa_serial`.
+pub(crate) fn parse_record(bytes: &[u8], mfa_serial: &str) -> Option<u64> {
+    serde_json::from_slice::<Record>(bytes)
+        .ok()
+        .filter(|r| r.mfa_serial == mfa_serial)
+        .map(|r| r.step)
+}
+
+/// A record's bytes, as [`SpentCodes::record`] writes them.
+pub(crate) fn encode_record(mfa_serial: &str, step: u64) -> Vec<u8> {
+    let record = Record {
+        mfa_serial: mfa_serial.to_owned(),
+        step,
+    };
+    let mut bytes = serde_json::to_vec(&record).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
 impl<'a> SpentCodes<'a> {
     pub(crate) fn new(dir: &'a CacheDir) -> Self {
         SpentCodes { dir }
@@ -78,10 +97,7 @@ impl<'a> SpentCodes<'a> {
     /// The last step spent for `mfa_serial`, if recorded (an unreadable record counts as none).
     pub fn last(&self, mfa_serial: &str) -> Option<u64> {
         match self.dir.read(&Self::name(mfa_serial)) {
-            ReadOutcome::Bytes(bytes) => serde_json::from_slice::<Record>(&bytes)
-                .ok()
-                .filter(|r| r.mfa_serial == mfa_serial)
-                .map(|r| r.step),
+            ReadOutcome::Bytes(bytes) => parse_record(&bytes, mfa_serial),
             ReadOutcome::Missing | ReadOutcome::Ignored(_) => None,
         }
     }
@@ -107,13 +123,8 @@ impl<'a> SpentCodes<'a> {
     }
 
     fn write(&self, mfa_serial: &str, step: u64) -> Result<(), CacheError> {
-        let record = Record {
-            mfa_serial: mfa_serial.to_owned(),
-            step,
-        };
-        let mut bytes = serde_json::to_vec(&record).unwrap_or_default();
-        bytes.push(b'\n');
-        self.dir.write_atomic(&Self::name(mfa_serial), &bytes)
+        self.dir
+            .write_atomic(&Self::name(mfa_serial), &encode_record(mfa_serial, step))
     }
 
     /// Records that the code of `step` was spent (or sent: a code that reached AWS may have

@@ -1,6 +1,9 @@
 //! RFC 3339 timestamps, the form AWS uses for `Expiration` (`2026-05-01T12:00:00Z`), to and from
 //! Unix seconds. Small enough to keep the session cache free of date crates and of the SDK.
 
+/// 9999-12-31T23:59:59Z, the last moment with a four-digit year.
+const LAST: u64 = 253_402_300_799;
+
 /// `2026-05-01T12:00:00Z` for `unix` seconds (UTC, whole seconds).
 pub fn format(unix: u64) -> String {
     let days = unix / 86_400;
@@ -68,7 +71,9 @@ pub fn parse(text: &str) -> Option<u64> {
     };
     let seconds =
         days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset;
-    u64::try_from(seconds).ok()
+    // A leap second or a negative offset on the last day of 9999 lands in year 10000, which
+    // `format` cannot write back as four digits: refused like a moment before 1970.
+    u64::try_from(seconds).ok().filter(|&s| s <= LAST)
 }
 
 fn is_leap(year: i64) -> bool {
@@ -162,5 +167,14 @@ mod tests {
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn moments_after_year_9999_are_refused() {
+        // Found by the rfc3339 fuzz target: these parsed to a moment `format` writes as 10000-….
+        assert_eq!(parse("9999-12-31T23:59:59Z"), Some(LAST));
+        assert_eq!(format(LAST), "9999-12-31T23:59:59Z");
+        assert_eq!(parse("9999-12-31T23:59:60Z"), None);
+        assert_eq!(parse("9999-12-31T23:59:59-00:01"), None);
     }
 }

@@ -8,7 +8,7 @@ use super::secret::SecretError;
 use crate::secret::SecretBytes;
 
 /// Percent-decodes `text` (and `+` as a space in a query) into UTF-8.
-pub(super) fn decode_text(text: &str, plus_is_space: bool) -> Result<String, SecretError> {
+pub(crate) fn decode_text(text: &str, plus_is_space: bool) -> Result<String, SecretError> {
     let bytes = text.as_bytes();
     let mut out = Zeroizing::new(Vec::with_capacity(bytes.len()));
     let mut i = 0;
@@ -47,7 +47,7 @@ pub(super) fn decode_text(text: &str, plus_is_space: bool) -> Result<String, Sec
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters and `@`.
-pub(super) fn encode(text: &str) -> String {
+pub(crate) fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~@".contains(&b) {
@@ -62,7 +62,7 @@ pub(super) fn encode(text: &str) -> String {
 const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /// Decodes RFC 4648 Base32: case-insensitive, whitespace ignored, `=` padding allowed at the end.
-pub(super) fn decode_base32(text: &str) -> Result<SecretBytes, SecretError> {
+pub(crate) fn decode_base32(text: &str) -> Result<SecretBytes, SecretError> {
     let mut out = Zeroizing::new(Vec::with_capacity(text.len() * 5 / 8));
     let mut buffer: u64 = 0;
     let mut bits = 0u32;
@@ -107,7 +107,7 @@ pub(super) fn decode_base32(text: &str) -> Result<SecretBytes, SecretError> {
 }
 
 /// Encodes RFC 4648 Base32 without padding.
-pub(super) fn encode_base32(bytes: &[u8]) -> Zeroizing<String> {
+pub(crate) fn encode_base32(bytes: &[u8]) -> Zeroizing<String> {
     let mut out = Zeroizing::new(String::with_capacity(bytes.len().div_ceil(5) * 8));
     let mut buffer: u64 = 0;
     let mut bits = 0u32;

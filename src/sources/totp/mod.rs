@@ -10,7 +10,7 @@
 //! computes the code for the request's moment; no secret stored → `Unavailable`, so `auto` moves
 //! on.
 
-mod encoding;
+pub(crate) mod encoding;
 pub mod file_store;
 pub mod secret;
 pub mod store;

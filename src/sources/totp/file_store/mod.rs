@@ -225,7 +225,7 @@ fn plain(b: u8) -> bool {
 
 /// `arn:aws:iam::123456789012:mfa/alice` → `arn%3Aaws%3Aiam%3A%3A123456789012%3Amfa%2Falice.totp`.
 /// No encoded name starts with a dot or contains a slash.
-fn file_name(name: &str) -> String {
+pub(crate) fn file_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + EXTENSION.len());
     for b in name.bytes() {
         if plain(b) {
@@ -239,7 +239,7 @@ fn file_name(name: &str) -> String {
 }
 
 /// The name a file of ours was stored under; `None` for any other file.
-fn name_of(file_name_text: &str) -> Option<String> {
+pub(crate) fn name_of(file_name_text: &str) -> Option<String> {
     let encoded = file_name_text.strip_suffix(EXTENSION)?;
     let bytes = encoded.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
