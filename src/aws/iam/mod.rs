@@ -16,7 +16,6 @@ use std::future::Future;
 use std::sync::OnceLock;
 
 use aws_sdk_iam::config::retry::RetryConfig;
-use aws_sdk_iam::config::timeout::TimeoutConfig;
 use aws_sdk_iam::config::{BehaviorVersion, Credentials, IdentityCache, Region};
 
 use super::credentials::SigningKeys;
@@ -143,19 +142,8 @@ impl IamClient {
             .region(Region::new(s.region.clone()))
             .credentials_provider(self.credentials.clone())
             .identity_cache(IdentityCache::no_cache())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(s.connect_timeout)
-                    .read_timeout(s.read_timeout)
-                    .operation_attempt_timeout(s.attempt_timeout)
-                    .operation_timeout(s.operation_timeout)
-                    .build(),
-            )
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(s.max_attempts.max(1))
-                    .with_initial_backoff(s.initial_backoff),
-            );
+            .timeout_config(s.timeout_config())
+            .retry_config(s.retry_config());
         if let Some(url) = &s.endpoint_url {
             builder = builder.endpoint_url(url);
         }

@@ -30,7 +30,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use aws_sdk_sts::config::interceptors::BeforeDeserializationInterceptorContextRef;
 use aws_sdk_sts::config::retry::RetryConfig;
-use aws_sdk_sts::config::timeout::TimeoutConfig;
 use aws_sdk_sts::config::{
     BehaviorVersion, ConfigBag, Credentials, IdentityCache, Intercept, Region, RuntimeComponents,
 };
@@ -262,19 +261,8 @@ impl StsClient {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(s.region.clone()))
             .identity_cache(IdentityCache::no_cache())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(s.connect_timeout)
-                    .read_timeout(s.read_timeout)
-                    .operation_attempt_timeout(s.attempt_timeout)
-                    .operation_timeout(s.operation_timeout)
-                    .build(),
-            )
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(s.max_attempts.max(1))
-                    .with_initial_backoff(s.initial_backoff),
-            )
+            .timeout_config(s.timeout_config())
+            .retry_config(s.retry_config())
             .interceptor(DateRecorder(self.server_date.clone()));
         if let Some(url) = &s.endpoint_url {
             builder = builder.endpoint_url(url);

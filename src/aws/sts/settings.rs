@@ -209,8 +209,27 @@ pub fn role_session_name(role: &RoleStep, user: &str, unix: u64) -> String {
         .unwrap_or_else(|| default_session_name(user, unix))
 }
 
+impl StsSettings {
+    /// The timeouts, for an SDK client of any service (STS, IAM).
+    pub(crate) fn timeout_config(&self) -> aws_sdk_sts::config::timeout::TimeoutConfig {
+        aws_sdk_sts::config::timeout::TimeoutConfig::builder()
+            .connect_timeout(self.connect_timeout)
+            .read_timeout(self.read_timeout)
+            .operation_attempt_timeout(self.attempt_timeout)
+            .operation_timeout(self.operation_timeout)
+            .build()
+    }
+
+    /// The retries (at least one attempt), for an SDK client of any service (STS, IAM).
+    pub(crate) fn retry_config(&self) -> aws_sdk_sts::config::retry::RetryConfig {
+        aws_sdk_sts::config::retry::RetryConfig::standard()
+            .with_max_attempts(self.max_attempts.max(1))
+            .with_initial_backoff(self.initial_backoff)
+    }
+}
+
 #[cfg(test)]
-mod check_tests {
+mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
