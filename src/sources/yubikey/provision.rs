@@ -3,9 +3,11 @@
 //! of a known [`Device`], so the caller can stop (and undo) between them.
 
 use super::{Connector, YubikeyError, YubikeySource, on_card, touch, unlock};
-use crate::oath::{Code, Credential, CredentialData, CredentialId, OathError, OathType};
+use crate::oath::{
+    Code, Credential, CredentialData, CredentialId, OathError, OathSession, OathType,
+};
 use crate::terminal::Terminal;
-use crate::transport::Device;
+use crate::transport::{Device, Transport};
 
 impl<C: Connector> YubikeySource<'_, C> {
     /// Whether the key in `device` holds the account `id` (LIST; no code, no touch).
@@ -15,13 +17,7 @@ impl<C: Connector> YubikeySource<'_, C> {
         id: &CredentialId,
         terminal: &mut dyn Terminal,
     ) -> Result<bool, YubikeyError> {
-        let credentials = unlock::Credentials {
-            password: self.options.password.as_ref(),
-            keystore: self.keystore,
-            device,
-        };
-        on_card(&mut self.connector, device, |transport| {
-            let (mut session, _) = unlock::open(transport, &credentials, terminal)?;
+        self.unlocked(device, terminal, |session, _| {
             Ok(session.list()?.iter().any(|c| &c.id == id))
         })
     }
@@ -35,15 +31,7 @@ impl<C: Connector> YubikeySource<'_, C> {
         touch: bool,
         terminal: &mut dyn Terminal,
     ) -> Result<CredentialId, YubikeyError> {
-        let credentials = unlock::Credentials {
-            password: self.options.password.as_ref(),
-            keystore: self.keystore,
-            device,
-        };
-        on_card(&mut self.connector, device, |transport| {
-            let (mut session, _) = unlock::open(transport, &credentials, terminal)?;
-            Ok(session.put(data, touch)?)
-        })
+        self.unlocked(device, terminal, |session, _| Ok(session.put(data, touch)?))
     }
 
     /// The codes of the TOTP account `id` for each of `times` (Unix seconds), calculated by the
@@ -56,11 +44,6 @@ impl<C: Connector> YubikeySource<'_, C> {
         times: &[u64],
         terminal: &mut dyn Terminal,
     ) -> Result<Vec<Code>, YubikeyError> {
-        let credentials = unlock::Credentials {
-            password: self.options.password.as_ref(),
-            keystore: self.keystore,
-            device,
-        };
         let notice_after = self.options.touch_notice_after;
         let credential = Credential {
             id: id.clone(),
@@ -69,12 +52,11 @@ impl<C: Connector> YubikeySource<'_, C> {
             digits: None,
             touch: Some(touch),
         };
-        on_card(&mut self.connector, device, |transport| {
-            let (mut session, _) = unlock::open(transport, &credentials, terminal)?;
+        self.unlocked(device, terminal, |session, terminal| {
             let mut codes = Vec::with_capacity(times.len());
             for time in times {
                 codes.push(touch::calculate(
-                    &mut session,
+                    session,
                     &credential,
                     *time,
                     notice_after,
@@ -93,6 +75,24 @@ impl<C: Connector> YubikeySource<'_, C> {
         id: &CredentialId,
         terminal: &mut dyn Terminal,
     ) -> Result<bool, YubikeyError> {
+        self.unlocked(device, terminal, |session, _| match session.delete(id) {
+            Ok(()) => Ok(true),
+            Err(OathError::NoSuchAccount { .. }) => Ok(false),
+            Err(error) => Err(error.into()),
+        })
+    }
+
+    /// Runs `work` on the OATH session of the key in `device`, unlocked (asking for the
+    /// password on `terminal` when needed), in one transaction.
+    fn unlocked<R>(
+        &mut self,
+        device: &Device,
+        terminal: &mut dyn Terminal,
+        work: impl FnOnce(
+            &mut OathSession<&mut (dyn Transport + Send)>,
+            &mut dyn Terminal,
+        ) -> Result<R, YubikeyError>,
+    ) -> Result<R, YubikeyError> {
         let credentials = unlock::Credentials {
             password: self.options.password.as_ref(),
             keystore: self.keystore,
@@ -100,11 +100,7 @@ impl<C: Connector> YubikeySource<'_, C> {
         };
         on_card(&mut self.connector, device, |transport| {
             let (mut session, _) = unlock::open(transport, &credentials, terminal)?;
-            match session.delete(id) {
-                Ok(()) => Ok(true),
-                Err(OathError::NoSuchAccount { .. }) => Ok(false),
-                Err(error) => Err(error.into()),
-            }
+            work(&mut session, terminal)
         })
     }
 }
