@@ -7,6 +7,7 @@
 //! - [`credentials`]: long-term and temporary credentials, loaded from a profile, a
 //!   `credential_process` or the environment.
 //! - [`duration`]: the `--duration` syntax.
+//! - [`proxy`]: which forward proxy (from `HTTPS_PROXY`, `NO_PROXY`, …) carries a call.
 //! - [`sts`]: `GetSessionToken`, `AssumeRole` and `GetCallerIdentity` through aws-sdk-sts.
 //! - [`iam`]: virtual MFA devices for `mfa register`/`mfa deregister` through aws-sdk-iam.
 //! - [`eks`]: EKS bearer tokens, a presigned `GetCallerIdentity` URL (no request is sent).
@@ -26,6 +27,8 @@ pub mod flow;
 pub mod iam;
 pub mod ini;
 pub mod profile;
+#[cfg(feature = "sts")]
+pub mod proxy;
 #[cfg(feature = "sts")]
 pub mod sts;
 pub mod write_profile;

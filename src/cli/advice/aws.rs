@@ -112,13 +112,7 @@ pub fn sts(
             "try again; if STS may have seen the code, the next run waits for a fresh one",
         ),
         StsError::Unreachable { endpoint, .. } | StsError::TimedOut { endpoint } => {
-            Failure::runtime(
-                what,
-                format!(
-                    "check the network and the endpoint {endpoint} (AWS_ENDPOINT_URL_STS, \
-                     region); proxies are not supported yet"
-                ),
-            )
+            Failure::runtime(what, reach_hint(endpoint, "AWS_ENDPOINT_URL_STS, region"))
         }
         StsError::Validation { .. } => Failure::usage(
             what,
@@ -426,9 +420,23 @@ pub fn iam(error: &IamError) -> Failure {
         IamError::ServerError { .. } => {
             Failure::runtime(what, "AWS failed on its side: run the command again later")
         }
-        IamError::Unreachable { .. } | IamError::ConnectionLost { .. } => Failure::runtime(
-            what,
-            "check the network (and AWS_ENDPOINT_URL_IAM), then run the command again",
+        IamError::Unreachable { endpoint, .. } | IamError::ConnectionLost { endpoint, .. } => {
+            Failure::runtime(what, reach_hint(endpoint, "AWS_ENDPOINT_URL_IAM"))
+        }
+    }
+}
+
+/// What to check when an endpoint cannot be reached: the proxy that carried the call when one
+/// did (docs/proxies.md), else the network; then the endpoint and where it came from.
+fn reach_hint(endpoint: &str, set_by: &str) -> String {
+    match crate::aws::proxy::proxy_for(endpoint) {
+        Some(proxy) => format!(
+            "check the proxy {proxy} (HTTPS_PROXY/HTTP_PROXY; NO_PROXY lists hosts reached \
+             directly) and the endpoint {endpoint} ({set_by})"
+        ),
+        None => format!(
+            "check the network and the endpoint {endpoint} ({set_by}); behind a proxy, set \
+             HTTPS_PROXY"
         ),
     }
 }
