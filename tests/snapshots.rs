@@ -114,3 +114,70 @@ fn an_ambiguous_code_query() {
         .stdout_eq("")
         .stderr_eq(snapbox::file!["snapshots/code-ambiguous.stderr"]);
 }
+
+/// Runs `mfa ARGS` in `home` with the snapshot environment (and the PC/SC stack when `pcscd`),
+/// once with `NO_COLOR=1` and once without: a listing is plain text either way (no escape
+/// sequence: `mfa` prints no colours), so both runs print the same. Returns stdout.
+fn plain_listing(home: &Path, pcscd: bool, args: &[&str]) -> String {
+    let run = |no_color: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mfa"));
+        cmd.args(args).env_clear().envs(clean_env(home, pcscd));
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "mfa {args:?}: {out:?}");
+        assert!(out.stderr.is_empty(), "mfa {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (plain, no_color) = (run(false), run(true));
+    assert_eq!(plain, no_color, "mfa {args:?} depends on NO_COLOR");
+    assert!(!plain.contains('\u{1b}'), "mfa {args:?}: {plain:?}");
+    plain
+}
+
+/// `mfa totp list` as a table and as `--json`: pinned, plain, the same with `NO_COLOR`.
+#[test]
+fn totp_listings_are_plain_and_json_on_request() {
+    let home = tempfile::tempdir().unwrap();
+    for (name, seed) in [("github", SEED_SHA1), ("work", SEED_SHA256)] {
+        snapbox::cmd::Command::new(env!("CARGO_BIN_EXE_mfa"))
+            .args(["totp", "add", name])
+            .env_clear()
+            .envs(clean_env(home.path(), false))
+            .stdin(format!("{seed}\n"))
+            .assert()
+            .success();
+    }
+    snapbox::assert_data_eq!(
+        plain_listing(home.path(), false, &["totp", "list"]),
+        snapbox::file!["snapshots/totp-list.stdout"]
+    );
+    snapbox::assert_data_eq!(
+        plain_listing(home.path(), false, &["totp", "list", "--json"]),
+        snapbox::file!["snapshots/totp-list-json.stdout"]
+    );
+}
+
+/// `mfa accounts` as a table and as `--json` on the virtual key: pinned, plain, the same with
+/// `NO_COLOR`. Needs the bench (docs/test-bench.md).
+#[test]
+fn account_listings_are_plain_and_json_on_request() {
+    let slot = insert_card(CardConfig::default());
+    ykman_add(&slot, &["-i", "GitHub"], "alice", SEED_SHA1);
+    ykman_add(
+        &slot,
+        &["-i", "Amazon Web Services", "-t", "-a", "SHA256", "-d", "8"],
+        "alice@123456789012",
+        SEED_SHA256,
+    );
+    let home = tempfile::tempdir().unwrap();
+    snapbox::assert_data_eq!(
+        plain_listing(home.path(), true, &["accounts"]),
+        snapbox::file!["snapshots/accounts.stdout"]
+    );
+    snapbox::assert_data_eq!(
+        plain_listing(home.path(), true, &["accounts", "--json"]),
+        snapbox::file!["snapshots/accounts-json.stdout"]
+    );
+}
