@@ -11,7 +11,7 @@ use std::process::Output;
 
 use common::iam::MotoMfa;
 use common::yubikey::AWS_ISSUER;
-use common::{CardConfig, insert_card};
+use common::{CardConfig, Fault, INS_PUT, insert_card};
 
 fn run(cmd: &mut std::process::Command, args: &[&str]) -> Output {
     cmd.args(args).output().unwrap()
@@ -191,4 +191,85 @@ fn a_user_with_a_device_gets_another_only_with_add_and_deregister_removes_both()
     assert!(moto.virtual_devices().is_empty());
     assert!(moto.alice_devices().is_empty());
     assert!(slot.card().with_card(|c| c.accounts()).is_empty());
+}
+
+/// The OATH accounts on the card as Yubico's ykman lists them (not our own listing).
+fn ykman_accounts(slot: &common::CardSlot) -> Vec<String> {
+    slot.ykman(&["oath", "accounts", "list"])
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_put_refused_by_the_card_rolls_back_iam() {
+    let moto = MotoMfa::start(&[]);
+    let slot = insert_card(CardConfig {
+        fault: Some(Fault::Refuse {
+            ins: INS_PUT,
+            sw: 0x6A80,
+        }),
+        ..CardConfig::default()
+    });
+    let sandbox = moto.sandbox();
+    let out = run(&mut moto.mfa(&sandbox), &["register"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("undone"), "{}", stderr(&out));
+    // The device was created, then deleted; the key holds nothing; no code was sent.
+    assert_eq!(moto.seeds().len(), 1);
+    assert!(moto.virtual_devices().is_empty(), "{:?}", moto.state());
+    assert!(moto.alice_devices().is_empty());
+    assert!(moto.checked().is_empty());
+    assert!(ykman_accounts(&slot).is_empty());
+    assert!(!sandbox.path(".cache/mfa/register-pending.json").exists());
+}
+
+#[test]
+fn the_card_pulled_during_the_put_is_recorded_and_finished_by_doctor() {
+    let moto = MotoMfa::start(&[]);
+    let mut slot = insert_card(CardConfig {
+        fault: Some(Fault::Pull { ins: INS_PUT }),
+        ..CardConfig::default()
+    });
+    let sandbox = moto.sandbox();
+    let out = run(&mut moto.mfa(&sandbox), &["register"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("recorded"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("mfa doctor"), "{}", stderr(&out));
+    // IAM was reachable: its device is gone already. The card left with the seed stored.
+    assert!(moto.virtual_devices().is_empty(), "{:?}", moto.state());
+    assert!(moto.alice_devices().is_empty());
+    assert_eq!(
+        slot.card().with_card(|c| c.accounts()),
+        [alice_account(&moto)]
+    );
+    // The record names what is left, and holds no secret.
+    let record = std::fs::read_to_string(sandbox.path(".cache/mfa/register-pending.json")).unwrap();
+    assert!(record.contains(&alice_account(&moto)), "{record}");
+    let seeds = moto.seeds();
+    assert_eq!(seeds.len(), 1);
+    for seed in &seeds {
+        assert!(
+            !record.to_uppercase().contains(seed.trim_end_matches('=')),
+            "{record}"
+        );
+    }
+    // The key back in: `mfa doctor` finishes the rollback.
+    slot.replug();
+    let out = run(&mut moto.mfa(&sandbox), &["doctor"]);
+    assert!(
+        stderr(&out).contains("earlier registration"),
+        "{}",
+        stderr(&out)
+    );
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("ok") && l.contains("registration  finished undoing")),
+        "{report}"
+    );
+    assert!(!sandbox.path(".cache/mfa/register-pending.json").exists());
+    assert!(ykman_accounts(&slot).is_empty());
+    assert!(moto.virtual_devices().is_empty());
 }

@@ -125,6 +125,15 @@ impl CardSlot {
         }
     }
 
+    /// Puts the same card (with what it holds) back into the reader, once pcscd has seen it
+    /// gone: after a [`mfa_vcard::Fault::Pull`], or to re-plug it.
+    pub fn replug(&mut self) {
+        let card = self.card.take().unwrap();
+        wait_for_card(&self.bench.reader, false);
+        self.card = Some(card.reinsert().unwrap());
+        wait_for_card(&self.bench.reader, true);
+    }
+
     /// Runs Yubico's `ykman -r READER ARGS…` against the card and returns what it did (see
     /// [`ykman::output`]).
     pub fn ykman_output(&self, args: &[&str]) -> std::process::Output {

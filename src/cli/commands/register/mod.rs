@@ -11,7 +11,8 @@
 //!
 //! A failure, or Ctrl-C, after step 2 rolls back ([`rollback`]): unless IAM shows the device
 //! enabled, the stored seed is removed and the virtual device deleted. What cannot be undone
-//! now is recorded ([`pending`]) and finished by the next `mfa register` (`mfa doctor` does not yet).
+//! now is recorded ([`pending`]) and finished by the next `mfa register` or `mfa doctor`
+//! ([`finish_recorded`]).
 
 pub mod pending;
 pub mod target;
@@ -196,6 +197,8 @@ pub struct Registered {
 /// Where the procedure stands, for the rollback.
 struct Progress {
     created: bool,
+    /// The step of the second code, once the codes were computed.
+    step: Option<u64>,
 }
 
 /// The procedure, with its dependencies as arguments.
@@ -223,7 +226,10 @@ pub fn register(
     }
     target.check(plan.force, terminal)?;
     let critical = Critical::enter();
-    let mut progress = Progress { created: false };
+    let mut progress = Progress {
+        created: false,
+        step: None,
+    };
     let result = steps(iam, plan, target, terminal, &mut progress);
     let result = match result {
         Ok(registered) => Ok(registered),
@@ -233,8 +239,18 @@ pub fn register(
             } else {
                 failure
             };
-            rollback(iam, cache, plan, target, terminal, &progress);
-            Err(failure)
+            match rollback(iam, cache, plan, target, terminal, &progress) {
+                // IAM has it enabled: the registration is complete after all.
+                Rolled::Completed => Ok(Registered {
+                    serial: plan.serial.to_owned(),
+                    oath_account: target.oath_account(),
+                    step: match progress.step {
+                        Some(step) => step,
+                        None => unix_now()? / STEP_SECS,
+                    },
+                }),
+                Rolled::Undone | Rolled::Left => Err(failure),
+            }
         }
     };
     drop(critical);
@@ -277,11 +293,19 @@ fn steps(
     let step = now / STEP_SECS;
     let times = [(step - 1) * STEP_SECS, step * STEP_SECS];
     let codes = target.codes(times, terminal)?;
+    progress.step = Some(step);
     stop()?;
     match iam.enable_mfa_device(plan.user, plan.serial, &codes[0], &codes[1]) {
         Ok(()) => {}
-        // A lost answer: IAM may have enabled it.
-        Err(e) if e.is_network() && enabled(iam, plan) => {}
+        // A lost answer: IAM may have enabled it. Never sent twice (its codes are spent).
+        Err(e) if e.is_network() && enabled(iam, plan) => {
+            terminal.notice(&format!(
+                "mfa: the answer to EnableMFADevice was lost, but IAM lists {} as the MFA device \
+                 of {}: the registration is complete (check with `aws iam list-mfa-devices \
+                 --user-name {}`)",
+                plan.serial, plan.user, plan.user
+            ));
+        }
         Err(e) => return Err(advice::aws::iam(&e)),
     }
     Ok(Registered {
@@ -360,6 +384,17 @@ fn create(
         .map_err(|e| advice::aws::iam(&e))
 }
 
+/// How a rollback ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rolled {
+    /// IAM shows the device enabled: the registration completed, nothing was undone.
+    Completed,
+    /// Everything undone.
+    Undone,
+    /// Something is left: recorded for the next `mfa register` or `mfa doctor`.
+    Left,
+}
+
 /// Undoes what was done, unless IAM shows the device enabled; records what cannot be undone.
 fn rollback(
     iam: &dyn Iam,
@@ -368,7 +403,7 @@ fn rollback(
     target: &mut dyn Target,
     terminal: &mut dyn Terminal,
     progress: &Progress,
-) {
+) -> Rolled {
     let mut entry = Pending {
         user: plan.user.to_owned(),
         serial: plan.serial.to_owned(),
@@ -385,7 +420,7 @@ fn rollback(
                     "mfa: IAM shows {} enabled: the registration completed, nothing is undone",
                     plan.serial
                 ));
-                return;
+                return Rolled::Completed;
             }
             Ok(IamOutcome::Deleted) => entry.virtual_device = false,
             Err(e) => reasons.push(e.to_string()),
@@ -398,24 +433,50 @@ fn rollback(
     }
     if entry.is_done() {
         terminal.notice("mfa: undone: nothing is left on the key or in IAM");
-        return;
+        return Rolled::Undone;
     }
     let recorded = cache.map(|dir| pending::add(dir, entry));
     let how = match recorded {
-        Some(Ok(())) => "recorded: the next `mfa register` finishes it",
+        Some(Ok(())) => {
+            "recorded: the next `mfa register` or `mfa doctor` finishes it (plug the key back \
+             in first)"
+        }
         _ => "and it could not be recorded: see docs/registering.md to remove it by hand",
     };
     terminal.notice(&format!(
         "mfa: could not undo everything ({}); {how}",
         reasons.join("; ")
     ));
+    Rolled::Left
+}
+
+/// What finishing the recorded rollbacks gave.
+#[derive(Debug, Default)]
+pub struct Finished {
+    /// One line per thing done or still left, for the user.
+    pub lines: Vec<String>,
+    /// Entries still left in the record.
+    pub left: usize,
+}
+
+/// For `mfa doctor`: finishes the recorded rollbacks (nothing when there is no record: no
+/// network, no card), with the profile's long-term keys. `None` when nothing was recorded.
+pub fn finish_recorded(ctx: &mut Context) -> Option<Result<Finished, Failure>> {
+    let dir = cache_dir(ctx)?;
+    let entries = pending::load(&dir);
+    let user = entries.first()?.user.clone();
+    let finished = caller(ctx, Some(&user)).map(|caller| {
+        let iam = iam_client(ctx, &caller);
+        finish_pending(ctx, &iam, &dir)
+    });
+    Some(finished)
 }
 
 /// Finishes the recorded rollbacks it can; explains what is still left.
-pub fn finish_pending(ctx: &mut Context, iam: &dyn Iam, dir: &Path) -> Vec<String> {
+pub fn finish_pending(ctx: &mut Context, iam: &dyn Iam, dir: &Path) -> Finished {
     let entries = pending::load(dir);
     if entries.is_empty() {
-        return Vec::new();
+        return Finished::default();
     }
     let mut report = Vec::new();
     let mut kept = Vec::new();
@@ -465,7 +526,10 @@ pub fn finish_pending(ctx: &mut Context, iam: &dyn Iam, dir: &Path) -> Vec<Strin
         ctx.terminal
             .explain(1, &format!("cannot update {}: {e}", pending::FILE));
     }
-    report
+    Finished {
+        left: kept.iter().filter(|e| !e.is_done()).count(),
+        lines: report,
+    }
 }
 
 /// Removes the OATH account `account` from the key (by serial when known).
