@@ -273,3 +273,108 @@ fn the_card_pulled_during_the_put_is_recorded_and_finished_by_doctor() {
     assert!(ykman_accounts(&slot).is_empty());
     assert!(moto.virtual_devices().is_empty());
 }
+
+#[test]
+fn ctrl_c_while_the_key_waits_for_a_touch_rolls_back_and_exits_130() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let moto = MotoMfa::start(&[]);
+    let slot = insert_card(CardConfig {
+        touch: common::TouchMode::Delay(Duration::from_secs(2)),
+        ..CardConfig::default()
+    });
+    let sandbox = moto.sandbox();
+    let mut child = moto
+        .mfa(&sandbox)
+        .args(["register", "--touch"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, received) = mpsc::channel();
+    let stderr_pipe = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr_pipe).lines() {
+            let _ = lines.send(line.unwrap());
+        }
+    });
+    // Between steps: the device is created, the seed is on the key, the first code waits for
+    // its touch, EnableMFADevice is not sent yet.
+    let mut before = Vec::new();
+    loop {
+        let line = received
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no touch request: {before:?}"));
+        let touch = line.contains("Touch your YubiKey");
+        before.push(line);
+        if touch {
+            break;
+        }
+    }
+    assert_eq!(moto.virtual_devices(), [moto.serial("alice")]);
+    common::signals::interrupt(child.id());
+    slot.card().set_touch(common::TouchMode::Approve);
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    let after: Vec<String> = received.try_iter().collect();
+    assert_eq!(status.code(), Some(130), "{before:?} {after:?}");
+    let text = after.join("\n");
+    assert!(text.contains("undoing"), "{text}");
+    assert!(text.contains("undone"), "{text}");
+    assert!(text.contains("mfa: interrupted"), "{text}");
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    assert_eq!(stdout, "");
+    // Nothing left: no code was sent to IAM, the device is deleted, the key holds nothing.
+    assert!(moto.checked().is_empty(), "{:?}", moto.checked());
+    assert!(moto.virtual_devices().is_empty(), "{:?}", moto.state());
+    assert!(moto.alice_devices().is_empty());
+    assert!(ykman_accounts(&slot).is_empty());
+    assert!(!sandbox.path(".cache/mfa/register-pending.json").exists());
+}
+
+#[test]
+fn a_lost_enable_reply_with_the_device_enabled_keeps_everything_and_says_so() {
+    let moto = MotoMfa::start(&[]);
+    let slot = insert_card(CardConfig::default());
+    let sandbox = moto.sandbox();
+    moto.control("lose-enable-reply", "POST");
+    let out = run(&mut moto.mfa(&sandbox), &["register"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let serial = moto.serial("alice");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{serial}\n"));
+    assert!(
+        stderr(&out).contains("the answer to EnableMFADevice was lost"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("list-mfa-devices"), "{}", stderr(&out));
+    // IAM enabled it (the wrapper checked the codes); nothing was deleted.
+    assert_eq!(
+        moto.checked(),
+        [("EnableMFADevice".to_owned(), "ok".to_owned())]
+    );
+    assert_eq!(moto.alice_devices(), std::slice::from_ref(&serial));
+    assert_eq!(moto.virtual_devices(), std::slice::from_ref(&serial));
+    // The seed stays on the key: its code (as ykman reads it) is IAM's seed's code.
+    let seeds = moto.seeds();
+    let account = alice_account(&moto);
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    let before = now();
+    let listed = slot.ykman(&["oath", "accounts", "code", "-s", &account]);
+    let after = now();
+    let expected = [
+        mfa_sts::StsDouble::totp(&seeds[0], before),
+        mfa_sts::StsDouble::totp(&seeds[0], after),
+    ];
+    assert!(expected.contains(&listed.trim().to_owned()), "{listed} {expected:?}");
+    assert!(!sandbox.path(".cache/mfa/register-pending.json").exists());
+}
