@@ -351,7 +351,11 @@ fn a_lost_enable_reply_with_the_device_enabled_keeps_everything_and_says_so() {
         "{}",
         stderr(&out)
     );
-    assert!(stderr(&out).contains("list-mfa-devices"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("list-mfa-devices"),
+        "{}",
+        stderr(&out)
+    );
     // IAM enabled it (the wrapper checked the codes); nothing was deleted.
     assert_eq!(
         moto.checked(),
@@ -375,6 +379,134 @@ fn a_lost_enable_reply_with_the_device_enabled_keeps_everything_and_says_so() {
         mfa_sts::StsDouble::totp(&seeds[0], before),
         mfa_sts::StsDouble::totp(&seeds[0], after),
     ];
-    assert!(expected.contains(&listed.trim().to_owned()), "{listed} {expected:?}");
+    assert!(
+        expected.contains(&listed.trim().to_owned()),
+        "{listed} {expected:?}"
+    );
     assert!(!sandbox.path(".cache/mfa/register-pending.json").exists());
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn software_registration_stores_the_seed_and_the_next_exec_gets_a_session() {
+    let moto = MotoMfa::start(&[]);
+    // No key in the readers: `auto` must find the software secret.
+    let _readers = common::hold_empty_readers();
+    let sandbox = moto.sandbox();
+    let out = run(
+        &mut moto.mfa(&sandbox),
+        &["register", "--software", "--write-config"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let serial = moto.serial("alice");
+    // Without --qr nothing but the serial is printed, and the seed nowhere.
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{serial}\n"));
+    let seed = &moto.seeds()[0];
+    assert!(!stderr(&out).contains(seed.as_str()), "{}", stderr(&out));
+    assert_eq!(moto.alice_devices(), std::slice::from_ref(&serial));
+    let out = run(&mut moto.mfa(&sandbox), &["totp", "list"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&serial),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // The next session: the software secret's code of a fresh step, checked against IAM's seed.
+    let out = run(
+        &mut moto.mfa(&sandbox),
+        &["exec", "--", "printenv", "AWS_SESSION_TOKEN"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!out.stdout.is_empty());
+    assert_eq!(
+        moto.checked(),
+        [
+            ("EnableMFADevice".to_owned(), "ok".to_owned()),
+            ("GetSessionToken".to_owned(), "ok".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn hardware_registration_takes_two_typed_codes_and_creates_no_virtual_device() {
+    use std::io::Write;
+    const TOKEN: &str = "GAHT12345678";
+    let seed = common::fixtures::SEED_SHA1;
+    let moto = MotoMfa::start(&[&format!("--hardware={TOKEN}={seed}")]);
+    let sandbox = moto.sandbox();
+    // What the token shows: the code of the previous step, then the current one.
+    let now = unix_now();
+    let codes = format!(
+        "{}\n{}\n",
+        mfa_sts::StsDouble::totp(seed, now - 30),
+        mfa_sts::StsDouble::totp(seed, now)
+    );
+    let mut child = moto
+        .mfa(&sandbox)
+        .args(["register", "--hardware", TOKEN, "--write-config"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(codes.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{TOKEN}\n"));
+    assert_eq!(
+        moto.checked(),
+        [("EnableMFADevice".to_owned(), "ok".to_owned())],
+        "the typed codes were checked against the token's seed"
+    );
+    assert_eq!(moto.alice_devices(), [TOKEN]);
+    assert!(moto.virtual_devices().is_empty());
+    let config = std::fs::read_to_string(sandbox.path(".aws/config")).unwrap();
+    assert!(
+        config.contains(&format!("mfa_serial = {TOKEN}\n")),
+        "{config}"
+    );
+    assert!(!config.contains("mfa_oath_account"), "{config}");
+}
+
+#[test]
+fn hardware_codes_refused_leave_nothing_behind() {
+    use std::io::Write;
+    const TOKEN: &str = "GAHT12345678";
+    let moto = MotoMfa::start(&[&format!(
+        "--hardware={TOKEN}={}",
+        common::fixtures::SEED_SHA1
+    )]);
+    let sandbox = moto.sandbox();
+    let mut child = moto
+        .mfa(&sandbox)
+        .args(["register", "--hardware", TOKEN])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"000000\n000001\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        moto.checked(),
+        [("EnableMFADevice".to_owned(), "invalid codes".to_owned())]
+    );
+    assert!(moto.alice_devices().is_empty());
+    assert!(moto.virtual_devices().is_empty());
 }
