@@ -510,3 +510,65 @@ fn hardware_codes_refused_leave_nothing_behind() {
     assert!(moto.alice_devices().is_empty());
     assert!(moto.virtual_devices().is_empty());
 }
+
+/// Reads back a QR code drawn with half blocks (a block is a light module), with rqrr.
+fn decode_qr(text: &str) -> String {
+    const SCALE: usize = 4;
+    let rows: Vec<Vec<bool>> = text
+        .lines()
+        .flat_map(|line| {
+            let halves: Vec<(bool, bool)> = line
+                .chars()
+                .map(|c| match c {
+                    '\u{2588}' => (true, true),
+                    '\u{2580}' => (true, false),
+                    '\u{2584}' => (false, true),
+                    ' ' => (false, false),
+                    other => panic!("not a QR half block: {other:?}"),
+                })
+                .collect();
+            [
+                halves.iter().map(|h| h.0).collect::<Vec<bool>>(),
+                halves.iter().map(|h| h.1).collect(),
+            ]
+        })
+        .collect();
+    let (width, height) = (rows[0].len(), rows.len());
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(width * SCALE, height * SCALE, |x, y| {
+            if rows[y / SCALE][x / SCALE] { 255 } else { 0 }
+        });
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code");
+    grids[0].decode().unwrap().1
+}
+
+#[test]
+fn software_registration_with_qr_prints_the_otpauth_uri_as_a_qr_code() {
+    let moto = MotoMfa::start(&[]);
+    let _readers = common::hold_empty_readers();
+    let sandbox = moto.sandbox();
+    let out = run(&mut moto.mfa(&sandbox), &["register", "--software", "--qr"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+    let serial = moto.serial("alice");
+    let qr = stdout
+        .strip_suffix(&format!("{serial}\n"))
+        .unwrap_or_else(|| panic!("the serial comes last: {stdout}"));
+    let uri = decode_qr(qr);
+    let seed = moto.seeds()[0].trim_end_matches('=').to_owned();
+    assert_eq!(
+        uri,
+        format!(
+            "otpauth://totp/Amazon%20Web%20Services:alice@{}?secret={seed}\
+             &issuer=Amazon%20Web%20Services&algorithm=SHA1&digits=6&period=30",
+            moto.account
+        )
+    );
+    // Never on stderr.
+    assert!(!stderr(&out).contains(&seed), "{}", stderr(&out));
+    // --qr without --software is refused before anything happens.
+    let out = run(&mut moto.mfa(&sandbox), &["register", "--qr"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(moto.virtual_devices(), [serial]);
+}

@@ -15,6 +15,7 @@
 //! ([`finish_recorded`]).
 
 pub mod pending;
+pub mod qr;
 pub mod target;
 
 use std::io::IsTerminal;
@@ -132,7 +133,18 @@ pub fn run(ctx: &mut Context, args: &RegisterArgs) -> Result<Exit, Failure> {
             secret: None,
             stored: false,
         };
-        register(ctx, &iam, cache.as_deref(), &plan, &mut target)?
+        let registered = register(ctx, &iam, cache.as_deref(), &plan, &mut target)?;
+        if args.qr {
+            // Asked for: the seed, as a QR code, on stdout before the serial.
+            let labelled = target
+                .secret
+                .as_ref()
+                .and_then(|s| qr::labelled(s, &device_name, &caller.account));
+            if let Some(secret) = labelled {
+                qr::show(&secret, &mut std::io::stdout().lock())?;
+            }
+        }
+        registered
     } else if args.hardware.is_some() {
         let stdin = std::io::stdin();
         let piped = !stdin.is_terminal();
