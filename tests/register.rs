@@ -572,3 +572,35 @@ fn software_registration_with_qr_prints_the_otpauth_uri_as_a_qr_code() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(moto.virtual_devices(), [serial]);
 }
+
+#[test]
+fn a_leftover_device_is_reported_and_replaced_only_with_force() {
+    let moto = MotoMfa::start(&[]);
+    let slot = insert_card(CardConfig::default());
+    let sandbox = moto.sandbox();
+    let serial = moto.serial("alice");
+    moto.control("leftover?name=alice", "POST");
+    // No terminal to ask on: the flag that deletes it is named, nothing is changed.
+    let out = run(&mut moto.mfa(&sandbox), &["register"]);
+    assert_eq!(
+        common::output::assert_two_line_failure(&out, 2),
+        [
+            format!(
+                "mfa: the virtual MFA device {serial} is left from an earlier attempt (assigned \
+                 to nobody)"
+            ),
+            "  hint: run again with --force to delete it and register anew".to_owned()
+        ]
+    );
+    assert_eq!(moto.virtual_devices(), std::slice::from_ref(&serial));
+    assert!(ykman_accounts(&slot).is_empty());
+    let out = run(&mut moto.mfa(&sandbox), &["register", "--force"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("deleted the leftover device"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(moto.alice_devices(), std::slice::from_ref(&serial));
+    assert_eq!(ykman_accounts(&slot), [alice_account(&moto)]);
+}

@@ -19,6 +19,7 @@ Control (plain HTTP, not signed), for the tests:
   POST /__mfa/lose-enable-reply    the next EnableMFADevice is done, then its connection closed
   POST /__mfa/outage?after=ACTION  after answering ACTION, close every AWS request unanswered
   POST /__mfa/outage-off           answer again
+  POST /__mfa/leftover?name=NAME   a virtual device NAME assigned to nobody (an earlier attempt's)
   GET  /__mfa/state                JSON: virtual devices (serial, enabled user), checks, refusals,
                                    and every seed created (for tests that look for leaks)
 
@@ -217,6 +218,8 @@ class Wrapper:
             elif path == "/__mfa/outage":
                 STATE["outage_after"] = query.get("after")
                 STATE["outage"] = query.get("after") is None
+            elif path == "/__mfa/leftover":
+                backend().create_virtual_mfa_device(query.get("name", ""), "/")
             elif path == "/__mfa/outage-off":
                 STATE["outage"] = False
                 STATE["outage_after"] = None

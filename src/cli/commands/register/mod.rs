@@ -416,6 +416,10 @@ fn rollback(
     terminal: &mut dyn Terminal,
     progress: &Progress,
 ) -> Rolled {
+    if !progress.created {
+        // Nothing was created, so nothing was stored either (the seed comes from IAM).
+        return Rolled::Undone;
+    }
     let mut entry = Pending {
         user: plan.user.to_owned(),
         serial: plan.serial.to_owned(),
