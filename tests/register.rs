@@ -604,3 +604,43 @@ fn a_leftover_device_is_reported_and_replaced_only_with_force() {
     assert_eq!(moto.alice_devices(), std::slice::from_ref(&serial));
     assert_eq!(ykman_accounts(&slot), [alice_account(&moto)]);
 }
+
+#[test]
+fn a_lost_enable_reply_with_iam_unreachable_keeps_the_seed_until_iam_answers() {
+    let moto = MotoMfa::start(&[]);
+    let mut slot = insert_card(CardConfig::default());
+    let sandbox = moto.sandbox();
+    // EnableMFADevice takes effect, its answer is lost, and the network stays down.
+    moto.control("lose-enable-reply", "POST");
+    moto.control("outage?after=EnableMFADevice", "POST");
+    let out = run(&mut moto.mfa(&sandbox), &["register"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the seed stays on"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("recorded"), "{}", stderr(&out));
+    // The device is enabled in IAM: removing the seed from the key would lock alice out.
+    let serial = moto.serial("alice");
+    assert_eq!(moto.alice_devices(), std::slice::from_ref(&serial));
+    assert_eq!(
+        slot.card().with_card(|c| c.accounts()),
+        [alice_account(&moto)]
+    );
+    let record = std::fs::read_to_string(sandbox.path(".cache/mfa/register-pending.json")).unwrap();
+    assert!(record.contains(&alice_account(&moto)), "{record}");
+    // The network back (and the key re-plugged): doctor asks IAM, which lists the device
+    // enabled, so nothing is removed and the record is done.
+    moto.control("outage-off", "POST");
+    slot.replug();
+    let out = run(&mut moto.mfa(&sandbox), &["doctor"]);
+    assert!(
+        stderr(&out).contains("that registration did complete"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!sandbox.path(".cache/mfa/register-pending.json").exists());
+    assert_eq!(moto.alice_devices(), std::slice::from_ref(&serial));
+    assert_eq!(ykman_accounts(&slot), [alice_account(&moto)]);
+}

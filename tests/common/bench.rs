@@ -125,10 +125,11 @@ impl CardSlot {
         }
     }
 
-    /// Puts the same card (with what it holds) back into the reader, once pcscd has seen it
-    /// gone: after a [`mfa_vcard::Fault::Pull`], or to re-plug it.
+    /// Pulls the card out (if a [`mfa_vcard::Fault::Pull`] has not already), waits until pcscd
+    /// has seen it gone, and puts the same card, with what it holds, back in.
     pub fn replug(&mut self) {
         let card = self.card.take().unwrap();
+        card.pull();
         wait_for_card(&self.bench.reader, false);
         self.card = Some(card.reinsert().unwrap());
         wait_for_card(&self.bench.reader, true);

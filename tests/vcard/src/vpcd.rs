@@ -109,11 +109,17 @@ impl RunningCard {
         Self::connect(port, shared, touch)
     }
 
+    /// Pulls the card out of its reader, keeping what it holds for [`RunningCard::reinsert`]
+    /// (nothing happens if it is out already).
+    pub fn pull(&self) {
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+
     /// Puts the same card back into its reader (after [`crate::Fault::Pull`] or to re-plug it):
     /// its accounts, password and counters are kept, transient state is lost as at any
     /// power-up. Waits for pcscd as [`RunningCard::insert`] does; the reader must be empty.
     pub fn reinsert(mut self) -> io::Result<RunningCard> {
-        let _ = self.stream.shutdown(Shutdown::Both);
+        self.pull();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }

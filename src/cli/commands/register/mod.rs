@@ -211,6 +211,8 @@ struct Progress {
     created: bool,
     /// The step of the second code, once the codes were computed.
     step: Option<u64>,
+    /// `EnableMFADevice` was sent: until IAM says otherwise, the device may be enabled.
+    enable_sent: bool,
 }
 
 /// The procedure, with its dependencies as arguments.
@@ -241,6 +243,7 @@ pub fn register(
     let mut progress = Progress {
         created: false,
         step: None,
+        enable_sent: false,
     };
     let result = steps(iam, plan, target, terminal, &mut progress);
     let result = match result {
@@ -307,6 +310,7 @@ fn steps(
     let codes = target.codes(times, terminal)?;
     progress.step = Some(step);
     stop()?;
+    progress.enable_sent = true;
     match iam.enable_mfa_device(plan.user, plan.serial, &codes[0], &codes[1]) {
         Ok(()) => {}
         // A lost answer: IAM may have enabled it. Never sent twice (its codes are spent).
@@ -429,20 +433,32 @@ fn rollback(
         software_name: None,
     };
     let mut reasons = Vec::new();
-    if progress.created {
-        match pending::finish_iam(iam, &entry) {
-            Ok(IamOutcome::Enabled) => {
-                terminal.notice(&format!(
-                    "mfa: IAM shows {} enabled: the registration completed, nothing is undone",
-                    plan.serial
-                ));
-                return Rolled::Completed;
-            }
-            Ok(IamOutcome::Deleted) => entry.virtual_device = false,
-            Err(e) => reasons.push(e.to_string()),
+    // Whether the device may be enabled, as far as we know: then its seed must stay where it
+    // is, or the user would be locked out.
+    let mut maybe_enabled = false;
+    match pending::finish_iam(iam, &entry) {
+        Ok(IamOutcome::Enabled) => {
+            terminal.notice(&format!(
+                "mfa: IAM shows {} enabled: the registration completed, nothing is undone",
+                plan.serial
+            ));
+            return Rolled::Completed;
+        }
+        Ok(IamOutcome::Deleted) => entry.virtual_device = false,
+        Err(e) => {
+            reasons.push(e.to_string());
+            maybe_enabled = progress.enable_sent;
         }
     }
-    if let Err(left) = target.undo(terminal) {
+    if maybe_enabled {
+        // EnableMFADevice was sent and IAM cannot say what became of it: keep the seed.
+        entry.oath_account = target.oath_account();
+        entry.software_name = target.software_name();
+        reasons.push(format!(
+            "the seed stays on {} until IAM says whether EnableMFADevice took effect",
+            target.label()
+        ));
+    } else if let Err(left) = target.undo(terminal) {
         entry.oath_account = target.oath_account();
         entry.software_name = target.software_name();
         reasons.push(left.reason);
@@ -499,7 +515,10 @@ pub fn finish_pending(ctx: &mut Context, iam: &dyn Iam, dir: &Path) -> Finished 
     for mut entry in entries {
         match pending::finish_iam(iam, &entry) {
             Ok(IamOutcome::Enabled) => {
-                report.push(format!("{} is enabled: nothing to undo", entry.serial));
+                report.push(format!(
+                    "{} is enabled: that registration did complete, nothing to undo",
+                    entry.serial
+                ));
                 continue;
             }
             Ok(IamOutcome::Deleted) => entry.virtual_device = false,
