@@ -9,7 +9,7 @@
 //! 5. Both steps recorded as spent for the serial; `--write-config` sets `mfa_serial` (and
 //!    `mfa_oath_account`).
 //!
-//! A failure, or Ctrl-C, after step 2 rolls back ([`rollback`]): unless IAM shows the device
+//! A failure, or Ctrl-C, after step 2 rolls back (`rollback`): unless IAM shows the device
 //! enabled, the stored seed is removed and the virtual device deleted. What cannot be undone
 //! now is recorded ([`pending`]) and finished by the next `mfa register` or `mfa doctor`
 //! ([`finish_recorded`]).
