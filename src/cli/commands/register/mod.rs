@@ -133,7 +133,13 @@ pub fn run(ctx: &mut Context, args: &RegisterArgs) -> Result<Exit, Failure> {
             secret: None,
             stored: false,
         };
-        let registered = register(ctx, &iam, cache.as_deref(), &plan, &mut target)?;
+        let registered = register(
+            &mut ctx.terminal,
+            &iam,
+            cache.as_deref(),
+            &plan,
+            &mut target,
+        )?;
         if args.qr {
             // Asked for: the seed, as a QR code, on stdout before the serial.
             let labelled = target
@@ -151,7 +157,13 @@ pub fn run(ctx: &mut Context, args: &RegisterArgs) -> Result<Exit, Failure> {
         let mut target = HardwareTarget {
             stdin: piped.then(|| Box::new(stdin.lock()) as Box<dyn std::io::BufRead>),
         };
-        register(ctx, &iam, cache.as_deref(), &plan, &mut target)?
+        register(
+            &mut ctx.terminal,
+            &iam,
+            cache.as_deref(),
+            &plan,
+            &mut target,
+        )?
     } else {
         let device = sources::context_device(ctx, sources::ProfileUse::KeyOnly)?;
         let options = sources::yubikey_options(ctx, &device)?;
@@ -163,7 +175,13 @@ pub fn run(ctx: &mut Context, args: &RegisterArgs) -> Result<Exit, Failure> {
             device: None,
             stored: false,
         };
-        register(ctx, &iam, cache.as_deref(), &plan, &mut target)?
+        register(
+            &mut ctx.terminal,
+            &iam,
+            cache.as_deref(),
+            &plan,
+            &mut target,
+        )?
     };
     if let Some(dir) = &cache {
         record_spent(dir, &registered.serial, registered.step);
@@ -217,13 +235,12 @@ struct Progress {
 
 /// The procedure, with its dependencies as arguments.
 pub fn register(
-    ctx: &mut Context,
+    terminal: &mut dyn Terminal,
     iam: &dyn Iam,
     cache: Option<&Path>,
     plan: &Plan<'_>,
     target: &mut dyn Target,
 ) -> Result<Registered, Failure> {
-    let terminal: &mut dyn Terminal = &mut ctx.terminal;
     let existing = iam
         .list_mfa_devices(plan.user)
         .map_err(|e| advice::aws::iam(&e))?;
@@ -614,3 +631,6 @@ fn write_config(ctx: &mut Context, path: &Path, registered: &Registered) -> Resu
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
