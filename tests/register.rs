@@ -630,6 +630,17 @@ fn a_lost_enable_reply_with_iam_unreachable_keeps_the_seed_until_iam_answers() {
     );
     let record = std::fs::read_to_string(sandbox.path(".cache/mfa/register-pending.json")).unwrap();
     assert!(record.contains(&alice_account(&moto)), "{record}");
+    // While IAM stays unreachable, doctor says the rollback is still pending and keeps it.
+    let out = run(&mut moto.mfa(&sandbox), &["doctor"]);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("warn  registration  an interrupted registration is recorded")),
+        "{report}"
+    );
+    assert!(sandbox.path(".cache/mfa/register-pending.json").exists());
+    assert_eq!(slot.card().with_card(|c| c.accounts()).len(), 1);
     // The network back (and the key re-plugged): doctor asks IAM, which lists the device
     // enabled, so nothing is removed and the record is done.
     moto.control("outage-off", "POST");
