@@ -154,20 +154,31 @@ fn the_network_down_after_creation_is_recorded_and_finished_by_the_next_register
     let out = run(&mut moto.mfa(&sandbox), &["register"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("recorded"), "{}", stderr(&out));
-    // The card was reachable: its account is gone already; IAM's device is left.
-    assert!(slot.card().with_card(|c| c.accounts()).is_empty());
+    // EnableMFADevice was sent and its fate is unknown (the connection closed): the seed stays
+    // on the key, the device in IAM, both recorded.
+    assert_eq!(
+        slot.card().with_card(|c| c.accounts()),
+        [alice_account(&moto)]
+    );
     assert_eq!(moto.virtual_devices(), [moto.serial("alice")]);
-    assert!(sandbox.path(".cache/mfa/register-pending.json").exists());
+    assert!(moto.alice_devices().is_empty());
+    let record = std::fs::read_to_string(sandbox.path(".cache/mfa/register-pending.json")).unwrap();
+    assert!(record.contains(&alice_account(&moto)), "{record}");
     moto.control("outage-off", "POST");
-    // The next register finishes the rollback first, then registers.
+    // The next register finishes the rollback first (IAM: not enabled, so the device is
+    // deleted and the account removed — or the new registration would be refused without
+    // --force), then registers.
     let out = run(&mut moto.mfa(&sandbox), &["register"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("earlier registration"),
+        stderr(&out).contains("finished undoing the registration"),
         "{}",
         stderr(&out)
     );
     assert!(!sandbox.path(".cache/mfa/register-pending.json").exists());
+    assert_eq!(moto.seeds().len(), 2);
+    assert_eq!(moto.virtual_devices(), [moto.serial("alice")]);
+    assert_eq!(ykman_accounts(&slot), [alice_account(&moto)]);
     assert_eq!(moto.alice_devices(), [moto.serial("alice")]);
 }
 

@@ -10,7 +10,8 @@
 //!    `mfa_oath_account`).
 //!
 //! A failure, or Ctrl-C, after step 2 rolls back (`rollback`): unless IAM shows the device
-//! enabled, the stored seed is removed and the virtual device deleted. What cannot be undone
+//! enabled, the stored seed is removed and the virtual device deleted. When `EnableMFADevice`
+//! was sent and IAM cannot be asked, the seed stays where it is (the device may be enabled). What cannot be undone
 //! now is recorded ([`pending`]) and finished by the next `mfa register` or `mfa doctor`
 //! ([`finish_recorded`]).
 
@@ -339,7 +340,13 @@ fn steps(
                 plan.serial, plan.user, plan.user
             ));
         }
-        Err(e) => return Err(advice::aws::iam(&e)),
+        Err(e) => {
+            // No connection was made: the request never reached IAM.
+            if matches!(e, IamError::Unreachable { .. }) {
+                progress.enable_sent = false;
+            }
+            return Err(advice::aws::iam(&e));
+        }
     }
     Ok(Registered {
         serial: plan.serial.to_owned(),

@@ -199,7 +199,11 @@ fn a_lost_answer_with_the_device_listed_is_a_registration_and_says_so() {
 #[test]
 fn a_lost_answer_with_iam_unreachable_keeps_the_seed_and_records_it() {
     let iam = ScriptedIam {
-        enable_answer: RefCell::new(Some(unreachable("EnableMFADevice"))),
+        enable_answer: RefCell::new(Some(IamError::ConnectionLost {
+            action: "EnableMFADevice",
+            endpoint: "http://127.0.0.1:9".into(),
+            detail: "connection closed before the answer".into(),
+        })),
         enable_takes_effect: true,
         unreachable_after_enable: true,
         ..ScriptedIam::default()
@@ -255,4 +259,20 @@ fn an_error_answer_for_a_device_iam_lists_enabled_is_a_registration() {
     assert!(!run.key.undone);
     assert_eq!(*iam.virtual_devices.borrow(), [SERIAL]);
     assert!(run.recorded.is_empty());
+}
+
+#[test]
+fn an_enable_request_that_never_left_is_undone_even_with_iam_unreachable() {
+    // Connection refused: EnableMFADevice cannot have taken effect, so the key is cleaned.
+    let iam = ScriptedIam {
+        enable_answer: RefCell::new(Some(unreachable("EnableMFADevice"))),
+        unreachable_after_enable: true,
+        ..ScriptedIam::default()
+    };
+    let run = register_with(&iam);
+    assert!(run.result.is_err());
+    assert!(run.key.undone);
+    assert_eq!(run.recorded.len(), 1);
+    assert!(run.recorded[0].virtual_device);
+    assert_eq!(run.recorded[0].oath_account, None);
 }
