@@ -231,6 +231,10 @@ pub struct RegisterArgs {
     /// Store the seed as a software TOTP secret instead of on a YubiKey.
     #[arg(long, conflicts_with = "hardware")]
     pub software: bool,
+    /// With --software: also print the otpauth:// URI as a QR code, to scan into a phone app as
+    /// a backup (it shows the seed: only on a screen nobody else sees).
+    #[arg(long, requires = "software")]
+    pub qr: bool,
     /// Register a physical TOTP token with this serial; the two codes are typed.
     #[arg(long, value_name = "SERIAL")]
     pub hardware: Option<String>,

@@ -125,6 +125,16 @@ impl CardSlot {
         }
     }
 
+    /// Pulls the card out (if a [`mfa_vcard::Fault::Pull`] has not already), waits until pcscd
+    /// has seen it gone, and puts the same card, with what it holds, back in.
+    pub fn replug(&mut self) {
+        let card = self.card.take().unwrap();
+        card.pull();
+        wait_for_card(&self.bench.reader, false);
+        self.card = Some(card.reinsert().unwrap());
+        wait_for_card(&self.bench.reader, true);
+    }
+
     /// Runs Yubico's `ykman -r READER ARGS…` against the card and returns what it did (see
     /// [`ykman::output`]).
     pub fn ykman_output(&self, args: &[&str]) -> std::process::Output {

@@ -98,6 +98,16 @@ impl MotoMfa {
             .collect()
     }
 
+    /// Every seed moto created so far (Base32), to look for where it must not be.
+    pub fn seeds(&self) -> Vec<String> {
+        self.state()["seeds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_owned())
+            .collect()
+    }
+
     /// A sandbox with alice's keys as `[default]` and a region.
     pub fn sandbox(&self) -> Sandbox {
         let sandbox = Sandbox::new();

@@ -25,7 +25,7 @@
 
 #![allow(dead_code, unused_imports, clippy::unwrap_used)]
 
-pub use mfa_vcard::{CardConfig, RunningCard, TouchMode};
+pub use mfa_vcard::{CardConfig, Fault, INS_PUT, RunningCard, TouchMode};
 
 pub mod aws;
 pub mod bench;

@@ -19,7 +19,9 @@ Control (plain HTTP, not signed), for the tests:
   POST /__mfa/lose-enable-reply    the next EnableMFADevice is done, then its connection closed
   POST /__mfa/outage?after=ACTION  after answering ACTION, close every AWS request unanswered
   POST /__mfa/outage-off           answer again
-  GET  /__mfa/state                JSON: virtual devices (serial, enabled user), checks, refusals
+  POST /__mfa/leftover?name=NAME   a virtual device NAME assigned to nobody (an earlier attempt's)
+  GET  /__mfa/state                JSON: virtual devices (serial, enabled user), checks, refusals,
+                                   and every seed created (for tests that look for leaks)
 
 Start: moto_mfa.py [--hardware SERIAL=BASE32]…  It creates the IAM user alice with an access key,
 then prints one JSON line {"url", "access_key_id", "secret_access_key", "account"} and serves
@@ -59,6 +61,7 @@ STATE = {
     "spent": {},  # serial -> last spent step
     "hardware": {},  # serial -> base32 seed
     "checked": [],  # [action, serial, outcome]
+    "seeds": [],  # every seed moto created, so tests can look for it where it must not be
 }
 
 
@@ -160,6 +163,7 @@ def state():
         "user_devices": users,
         "checked": STATE["checked"],
         "outage": STATE["outage"],
+        "seeds": STATE["seeds"],
     }
 
 
@@ -190,6 +194,11 @@ class Wrapper:
         environ["CONTENT_LENGTH"] = str(len(body))
         result = self.app(environ, start_response)
         with LOCK:
+            if action == "CreateVirtualMFADevice":
+                name = params.get("VirtualMFADeviceName", "")
+                seed = seed_of(f"arn:aws:iam::{ACCOUNT}:mfa/{name}")
+                if seed and seed not in STATE["seeds"]:
+                    STATE["seeds"].append(seed)
             if STATE["outage_after"] == action:
                 STATE["outage"] = True
                 STATE["outage_after"] = None
@@ -209,6 +218,8 @@ class Wrapper:
             elif path == "/__mfa/outage":
                 STATE["outage_after"] = query.get("after")
                 STATE["outage"] = query.get("after") is None
+            elif path == "/__mfa/leftover":
+                backend().create_virtual_mfa_device(query.get("name", ""), "/")
             elif path == "/__mfa/outage-off":
                 STATE["outage"] = False
                 STATE["outage_after"] = None

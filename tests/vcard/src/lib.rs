@@ -9,6 +9,10 @@
 //! appears in the reader whose TCP port it connected to (35963 is `Virtual PCD 00 00`),
 //! and disappears when the `RunningCard` is removed or dropped.
 //!
+//! A [`Fault`] in the [`CardConfig`] makes the card misbehave once, as real cards do: a command
+//! refused with an error status, or the card pulled out of the reader in the middle of a
+//! command (it comes back, with what it holds, through [`RunningCard::reinsert`]).
+//!
 //! The emulator keeps everything in memory; nothing is written to disk.
 
 mod apdu;
@@ -27,6 +31,7 @@ mod vpcd;
 use std::time::Duration;
 
 pub use card::OathCard;
+pub use oath::INS_PUT;
 pub use vpcd::RunningCard;
 
 /// What the card does when a calculation needs the user to touch it.
@@ -58,6 +63,20 @@ impl std::str::FromStr for TouchMode {
     }
 }
 
+/// A failure the card acts out once, for tests of what the host does when a card misbehaves.
+/// It concerns commands to the OATH application only (INS values mean other things elsewhere).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The first OATH command with this INS is answered with the status word `sw` and not
+    /// carried out (e.g. a PUT, [`INS_PUT`], refused with `6A80`).
+    Refuse { ins: u8, sw: u16 },
+    /// The card is pulled out of the reader during the first OATH command with this INS: the
+    /// command is carried out (a PUT is stored), its answer is never sent, and the reader is
+    /// empty until [`RunningCard::reinsert`]. Only a [`RunningCard`] can be pulled; a bare
+    /// [`OathCard`] just carries the command out and reports it with [`OathCard::take_pulled`].
+    Pull { ins: u8 },
+}
+
 /// The NFC-style ATR of a YubiKey 5 NFC; ykman 4 and 5 both accept it.
 pub const DEFAULT_ATR: [u8; 18] = [
     0x3B, 0x8D, 0x80, 0x01, 0x80, 0x73, 0xC0, 0x21, 0xC0, 0x57, 0x59, 0x75, 0x62, 0x69, 0x4B, 0x65,
@@ -75,6 +94,8 @@ pub struct CardConfig {
     pub version: [u8; 3],
     /// Answer to reset sent to pcscd.
     pub atr: Vec<u8>,
+    /// A failure to act out once; none by default.
+    pub fault: Option<Fault>,
 }
 
 impl Default for CardConfig {
@@ -84,6 +105,7 @@ impl Default for CardConfig {
             serial: 12_345_678,
             version: [5, 4, 3],
             atr: DEFAULT_ATR.to_vec(),
+            fault: None,
         }
     }
 }

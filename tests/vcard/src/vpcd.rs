@@ -1,7 +1,9 @@
 //! A card inserted into a vpcd reader: the TCP link to pcscd's vpcd driver, run in a
 //! background thread.
 //!
-//! Connecting to vpcd's port *is* the insertion; closing the connection is the removal.
+//! Connecting to vpcd's port *is* the insertion; closing the connection is the removal. A
+//! [`crate::Fault::Pull`] closes it from the card's side in the middle of a command, and
+//! [`RunningCard::reinsert`] connects the same card (with what it holds) again.
 //! Debian's vpcd writes the 2-byte length and the payload of each message separately, so
 //! `TCP_QUICKACK` is set before every read: without it the payload waits for a delayed ACK
 //! and each APDU costs about 50 ms instead of 0.1 ms.
@@ -15,7 +17,7 @@ use std::time::{Duration, Instant};
 use socket2::SockRef;
 
 use crate::touch::TouchControl;
-use crate::{CardConfig, OathCard, TouchMode};
+use crate::{CardConfig, Fault, OathCard, TouchMode};
 
 /// How long [`RunningCard::insert`] waits for pcscd to power the card up.
 const POWER_UP_WAIT: Duration = Duration::from_secs(5);
@@ -38,6 +40,8 @@ struct Shared {
 struct Link {
     shared: Arc<Shared>,
     atr: Vec<u8>,
+    /// The connection, closed when the card is pulled out.
+    stream: TcpStream,
 }
 
 impl vpicc::VSmartCard for Link {
@@ -63,13 +67,22 @@ impl vpicc::VSmartCard for Link {
         if let Some(&ins) = msg.get(1) {
             lock(&self.shared.instructions).push(ins);
         }
-        lock(&self.shared.card).execute(msg)
+        let mut card = lock(&self.shared.card);
+        let answer = card.execute(msg);
+        if card.take_pulled() {
+            // Out of the reader before the answer: vpcd sees the connection end, pcscd the
+            // card removed, and the host's transmit fails.
+            let _ = self.stream.shutdown(Shutdown::Both);
+            return Vec::new();
+        }
+        answer
     }
 }
 
 /// A virtual YubiKey inserted into a vpcd reader, served by a background thread.
 /// Dropping it removes the card.
 pub struct RunningCard {
+    port: u16,
     shared: Arc<Shared>,
     touch: Arc<TouchControl>,
     stream: TcpStream,
@@ -85,9 +98,6 @@ impl RunningCard {
     /// vpcd serves one card per reader. A second card connecting to a busy reader is accepted
     /// by TCP but never talked to: that case ends in an error of kind `TimedOut`.
     pub fn insert(port: u16, config: CardConfig) -> io::Result<RunningCard> {
-        let stream = TcpStream::connect((Ipv4Addr::LOCALHOST, port))?;
-        stream.set_nodelay(true)?;
-        let atr = config.atr.clone();
         let card = OathCard::new(config);
         let touch = card.touch_control();
         let shared = Arc::new(Shared {
@@ -96,9 +106,40 @@ impl RunningCard {
             powered: Mutex::new(false),
             powered_changed: Condvar::new(),
         });
+        Self::connect(port, shared, touch)
+    }
+
+    /// Pulls the card out of its reader, keeping what it holds for [`RunningCard::reinsert`]
+    /// (nothing happens if it is out already).
+    pub fn pull(&self) {
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+
+    /// Puts the same card back into its reader (after [`crate::Fault::Pull`] or to re-plug it):
+    /// its accounts, password and counters are kept, transient state is lost as at any
+    /// power-up. Waits for pcscd as [`RunningCard::insert`] does; the reader must be empty.
+    pub fn reinsert(mut self) -> io::Result<RunningCard> {
+        self.pull();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        *lock(&self.shared.powered) = false;
+        lock(&self.shared.card).power_cycle();
+        Self::connect(self.port, Arc::clone(&self.shared), Arc::clone(&self.touch))
+    }
+
+    fn connect(
+        port: u16,
+        shared: Arc<Shared>,
+        touch: Arc<TouchControl>,
+    ) -> io::Result<RunningCard> {
+        let stream = TcpStream::connect((Ipv4Addr::LOCALHOST, port))?;
+        stream.set_nodelay(true)?;
+        let atr = lock(&shared.card).config().atr.clone();
         let mut link = Link {
             shared: Arc::clone(&shared),
             atr,
+            stream: stream.try_clone()?,
         };
         let quickack = stream.try_clone()?;
         let mut connection = vpicc::Connection::from(stream.try_clone()?);
@@ -115,6 +156,7 @@ impl RunningCard {
                 }
             })?;
         let running = RunningCard {
+            port,
             shared,
             touch,
             stream,
@@ -182,6 +224,11 @@ impl RunningCard {
         lock(&self.shared.card).factory_reset();
         lock(&self.shared.instructions).clear();
         self.touch.clear_count();
+    }
+
+    /// Arms a fault (see [`crate::Fault`]) on the running card, e.g. once a test set it up.
+    pub fn set_fault(&self, fault: Option<Fault>) {
+        lock(&self.shared.card).set_fault(fault);
     }
 
     /// Runs `f` on the card itself (e.g. to look at its accounts).

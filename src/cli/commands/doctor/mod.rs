@@ -14,6 +14,7 @@
 //! | `cache` | the cache directory (path, owner, mode) and what it holds |
 //! | `sts` | STS accepts the long-term keys (`GetCallerIdentity`: no MFA code is spent) |
 //! | `clock` | the local clock against the `Date` header of STS's answer (±30 s) |
+//! | `registration` | only when an interrupted `mfa register` left a rollback recorded: finishes it |
 //!
 //! Each check ends `ok`, `warn` or `fail`. A YubiKey problem is a `fail` when the code must come
 //! from the key (`--source yubikey`, `MFA_SOURCE` or `mfa_source = yubikey`), and a `warn`
@@ -22,7 +23,8 @@
 //! failed, 1 otherwise. Nothing is asked: a password-protected key is listed only with
 //! `MFA_OATH_PASSWORD` or a remembered password, and no secret is ever shown. Nothing is
 //! changed either (the cache directory is neither created nor repaired), except that a
-//! remembered OATH password the key no longer accepts is forgotten, as every command does.
+//! remembered OATH password the key no longer accepts is forgotten, as every command does, and
+//! that a rollback an interrupted `mfa register` recorded is finished (docs/registering.md).
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -124,11 +126,43 @@ pub struct DoctorSetup<'a> {
     pub cache_dir: Option<PathBuf>,
     /// The environment, for `AWS_*` keys, the region and the STS endpoint.
     pub var: &'a dyn Fn(&str) -> Option<OsString>,
+    /// What finishing a recorded registration rollback gave (none recorded: `None`).
+    pub registration: Option<Check>,
+}
+
+/// The `registration` check from finishing the recorded rollbacks.
+fn registration_check(finished: Result<super::register::Finished, Failure>) -> Check {
+    const NAME: &str = "registration";
+    const FIX: &str = "plug in the key and make sure IAM is reachable, then run `mfa doctor` or \
+                       `mfa register` again (docs/registering.md)";
+    match finished {
+        Ok(finished) if finished.left == 0 => Check::ok(NAME, finished.lines.join("; ")),
+        Ok(finished) => Check::problem(
+            NAME,
+            Status::Warn,
+            format!(
+                "an interrupted registration is not fully undone: {}",
+                finished.lines.join("; ")
+            ),
+            FIX,
+        ),
+        Err(failure) => Check::problem(
+            NAME,
+            Status::Warn,
+            format!(
+                "an interrupted registration is recorded, and IAM cannot be called: {}",
+                failure.what()
+            ),
+            FIX,
+        ),
+    }
 }
 
 /// `mfa doctor`, with the process's environment, PC/SC service, network, clock and stdout.
 pub fn run(ctx: &mut Context, json: bool) -> Result<Exit, Failure> {
     interrupt::install();
+    // First, while nothing else holds the key: the rollback of an interrupted registration.
+    let registration = super::register::finish_recorded(ctx).map(registration_check);
     let locations = ctx.files.locations().clone();
     let files = SharedFiles::load(locations.clone());
     // The key is chosen as `mfa code` would: --serial, else the profile's mfa_yubikey_serial.
@@ -155,6 +189,7 @@ pub fn run(ctx: &mut Context, json: bool) -> Result<Exit, Failure> {
         files,
         cache_dir: default_location(var, ctx.env.home()),
         var,
+        registration,
     };
     let mut sts = SdkProbe::new(var);
     let clock = checked_clock()?;
@@ -239,6 +274,7 @@ pub fn examine<C: Connector>(
     }
     checks.push(aws::cache(setup, &profile, clock()));
     checks.extend(sts::sts_and_clock(setup, &profile, sts, clock));
+    checks.extend(setup.registration.clone());
     Report {
         status: checks.iter().map(|c| c.status).max().unwrap_or(Status::Ok),
         checks,

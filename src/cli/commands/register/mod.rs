@@ -9,11 +9,14 @@
 //! 5. Both steps recorded as spent for the serial; `--write-config` sets `mfa_serial` (and
 //!    `mfa_oath_account`).
 //!
-//! A failure, or Ctrl-C, after step 2 rolls back ([`rollback`]): unless IAM shows the device
-//! enabled, the stored seed is removed and the virtual device deleted. What cannot be undone
-//! now is recorded ([`pending`]) and finished by the next `mfa register` (`mfa doctor` does not yet).
+//! A failure, or Ctrl-C, after step 2 rolls back (`rollback`): unless IAM shows the device
+//! enabled, the stored seed is removed and the virtual device deleted. When `EnableMFADevice`
+//! was sent and IAM cannot be asked, the seed stays where it is (the device may be enabled). What cannot be undone
+//! now is recorded ([`pending`]) and finished by the next `mfa register` or `mfa doctor`
+//! ([`finish_recorded`]).
 
 pub mod pending;
+pub mod qr;
 pub mod target;
 
 use std::io::IsTerminal;
@@ -131,14 +134,37 @@ pub fn run(ctx: &mut Context, args: &RegisterArgs) -> Result<Exit, Failure> {
             secret: None,
             stored: false,
         };
-        register(ctx, &iam, cache.as_deref(), &plan, &mut target)?
+        let registered = register(
+            &mut ctx.terminal,
+            &iam,
+            cache.as_deref(),
+            &plan,
+            &mut target,
+        )?;
+        if args.qr {
+            // Asked for: the seed, as a QR code, on stdout before the serial.
+            let labelled = target
+                .secret
+                .as_ref()
+                .and_then(|s| qr::labelled(s, &device_name, &caller.account));
+            if let Some(secret) = labelled {
+                qr::show(&secret, &mut std::io::stdout().lock())?;
+            }
+        }
+        registered
     } else if args.hardware.is_some() {
         let stdin = std::io::stdin();
         let piped = !stdin.is_terminal();
         let mut target = HardwareTarget {
             stdin: piped.then(|| Box::new(stdin.lock()) as Box<dyn std::io::BufRead>),
         };
-        register(ctx, &iam, cache.as_deref(), &plan, &mut target)?
+        register(
+            &mut ctx.terminal,
+            &iam,
+            cache.as_deref(),
+            &plan,
+            &mut target,
+        )?
     } else {
         let device = sources::context_device(ctx, sources::ProfileUse::KeyOnly)?;
         let options = sources::yubikey_options(ctx, &device)?;
@@ -150,7 +176,13 @@ pub fn run(ctx: &mut Context, args: &RegisterArgs) -> Result<Exit, Failure> {
             device: None,
             stored: false,
         };
-        register(ctx, &iam, cache.as_deref(), &plan, &mut target)?
+        register(
+            &mut ctx.terminal,
+            &iam,
+            cache.as_deref(),
+            &plan,
+            &mut target,
+        )?
     };
     if let Some(dir) = &cache {
         record_spent(dir, &registered.serial, registered.step);
@@ -196,17 +228,20 @@ pub struct Registered {
 /// Where the procedure stands, for the rollback.
 struct Progress {
     created: bool,
+    /// The step of the second code, once the codes were computed.
+    step: Option<u64>,
+    /// `EnableMFADevice` was sent: until IAM says otherwise, the device may be enabled.
+    enable_sent: bool,
 }
 
 /// The procedure, with its dependencies as arguments.
 pub fn register(
-    ctx: &mut Context,
+    terminal: &mut dyn Terminal,
     iam: &dyn Iam,
     cache: Option<&Path>,
     plan: &Plan<'_>,
     target: &mut dyn Target,
 ) -> Result<Registered, Failure> {
-    let terminal: &mut dyn Terminal = &mut ctx.terminal;
     let existing = iam
         .list_mfa_devices(plan.user)
         .map_err(|e| advice::aws::iam(&e))?;
@@ -223,7 +258,11 @@ pub fn register(
     }
     target.check(plan.force, terminal)?;
     let critical = Critical::enter();
-    let mut progress = Progress { created: false };
+    let mut progress = Progress {
+        created: false,
+        step: None,
+        enable_sent: false,
+    };
     let result = steps(iam, plan, target, terminal, &mut progress);
     let result = match result {
         Ok(registered) => Ok(registered),
@@ -233,8 +272,18 @@ pub fn register(
             } else {
                 failure
             };
-            rollback(iam, cache, plan, target, terminal, &progress);
-            Err(failure)
+            match rollback(iam, cache, plan, target, terminal, &progress) {
+                // IAM has it enabled: the registration is complete after all.
+                Rolled::Completed => Ok(Registered {
+                    serial: plan.serial.to_owned(),
+                    oath_account: target.oath_account(),
+                    step: match progress.step {
+                        Some(step) => step,
+                        None => unix_now()? / STEP_SECS,
+                    },
+                }),
+                Rolled::Undone | Rolled::Left => Err(failure),
+            }
         }
     };
     drop(critical);
@@ -277,12 +326,27 @@ fn steps(
     let step = now / STEP_SECS;
     let times = [(step - 1) * STEP_SECS, step * STEP_SECS];
     let codes = target.codes(times, terminal)?;
+    progress.step = Some(step);
     stop()?;
+    progress.enable_sent = true;
     match iam.enable_mfa_device(plan.user, plan.serial, &codes[0], &codes[1]) {
         Ok(()) => {}
-        // A lost answer: IAM may have enabled it.
-        Err(e) if e.is_network() && enabled(iam, plan) => {}
-        Err(e) => return Err(advice::aws::iam(&e)),
+        // A lost answer: IAM may have enabled it. Never sent twice (its codes are spent).
+        Err(e) if e.is_network() && enabled(iam, plan) => {
+            terminal.notice(&format!(
+                "mfa: the answer to EnableMFADevice was lost, but IAM lists {} as the MFA device \
+                 of {}: the registration is complete (check with `aws iam list-mfa-devices \
+                 --user-name {}`)",
+                plan.serial, plan.user, plan.user
+            ));
+        }
+        Err(e) => {
+            // No connection was made: the request never reached IAM.
+            if matches!(e, IamError::Unreachable { .. }) {
+                progress.enable_sent = false;
+            }
+            return Err(advice::aws::iam(&e));
+        }
     }
     Ok(Registered {
         serial: plan.serial.to_owned(),
@@ -360,6 +424,17 @@ fn create(
         .map_err(|e| advice::aws::iam(&e))
 }
 
+/// How a rollback ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rolled {
+    /// IAM shows the device enabled: the registration completed, nothing was undone.
+    Completed,
+    /// Everything undone.
+    Undone,
+    /// Something is left: recorded for the next `mfa register` or `mfa doctor`.
+    Left,
+}
+
 /// Undoes what was done, unless IAM shows the device enabled; records what cannot be undone.
 fn rollback(
     iam: &dyn Iam,
@@ -368,7 +443,11 @@ fn rollback(
     target: &mut dyn Target,
     terminal: &mut dyn Terminal,
     progress: &Progress,
-) {
+) -> Rolled {
+    if !progress.created {
+        // Nothing was created, so nothing was stored either (the seed comes from IAM).
+        return Rolled::Undone;
+    }
     let mut entry = Pending {
         user: plan.user.to_owned(),
         serial: plan.serial.to_owned(),
@@ -378,51 +457,92 @@ fn rollback(
         software_name: None,
     };
     let mut reasons = Vec::new();
-    if progress.created {
-        match pending::finish_iam(iam, &entry) {
-            Ok(IamOutcome::Enabled) => {
-                terminal.notice(&format!(
-                    "mfa: IAM shows {} enabled: the registration completed, nothing is undone",
-                    plan.serial
-                ));
-                return;
-            }
-            Ok(IamOutcome::Deleted) => entry.virtual_device = false,
-            Err(e) => reasons.push(e.to_string()),
+    // Whether the device may be enabled, as far as we know: then its seed must stay where it
+    // is, or the user would be locked out.
+    let mut maybe_enabled = false;
+    match pending::finish_iam(iam, &entry) {
+        Ok(IamOutcome::Enabled) => {
+            terminal.notice(&format!(
+                "mfa: IAM shows {} enabled: the registration completed, nothing is undone",
+                plan.serial
+            ));
+            return Rolled::Completed;
+        }
+        Ok(IamOutcome::Deleted) => entry.virtual_device = false,
+        Err(e) => {
+            reasons.push(e.to_string());
+            maybe_enabled = progress.enable_sent;
         }
     }
-    if let Err(left) = target.undo(terminal) {
+    if maybe_enabled {
+        // EnableMFADevice was sent and IAM cannot say what became of it: keep the seed.
+        entry.oath_account = target.oath_account();
+        entry.software_name = target.software_name();
+        reasons.push(format!(
+            "the seed stays on {} until IAM says whether EnableMFADevice took effect",
+            target.label()
+        ));
+    } else if let Err(left) = target.undo(terminal) {
         entry.oath_account = target.oath_account();
         entry.software_name = target.software_name();
         reasons.push(left.reason);
     }
     if entry.is_done() {
         terminal.notice("mfa: undone: nothing is left on the key or in IAM");
-        return;
+        return Rolled::Undone;
     }
     let recorded = cache.map(|dir| pending::add(dir, entry));
     let how = match recorded {
-        Some(Ok(())) => "recorded: the next `mfa register` finishes it",
+        Some(Ok(())) => {
+            "recorded: the next `mfa register` or `mfa doctor` finishes it (plug the key back \
+             in first)"
+        }
         _ => "and it could not be recorded: see docs/registering.md to remove it by hand",
     };
     terminal.notice(&format!(
         "mfa: could not undo everything ({}); {how}",
         reasons.join("; ")
     ));
+    Rolled::Left
+}
+
+/// What finishing the recorded rollbacks gave.
+#[derive(Debug, Default)]
+pub struct Finished {
+    /// One line per thing done or still left, for the user.
+    pub lines: Vec<String>,
+    /// Entries still left in the record.
+    pub left: usize,
+}
+
+/// For `mfa doctor`: finishes the recorded rollbacks (nothing when there is no record: no
+/// network, no card), with the profile's long-term keys. `None` when nothing was recorded.
+pub fn finish_recorded(ctx: &mut Context) -> Option<Result<Finished, Failure>> {
+    let dir = cache_dir(ctx)?;
+    let entries = pending::load(&dir);
+    let user = entries.first()?.user.clone();
+    let finished = caller(ctx, Some(&user)).map(|caller| {
+        let iam = iam_client(ctx, &caller);
+        finish_pending(ctx, &iam, &dir)
+    });
+    Some(finished)
 }
 
 /// Finishes the recorded rollbacks it can; explains what is still left.
-pub fn finish_pending(ctx: &mut Context, iam: &dyn Iam, dir: &Path) -> Vec<String> {
+pub fn finish_pending(ctx: &mut Context, iam: &dyn Iam, dir: &Path) -> Finished {
     let entries = pending::load(dir);
     if entries.is_empty() {
-        return Vec::new();
+        return Finished::default();
     }
     let mut report = Vec::new();
     let mut kept = Vec::new();
     for mut entry in entries {
         match pending::finish_iam(iam, &entry) {
             Ok(IamOutcome::Enabled) => {
-                report.push(format!("{} is enabled: nothing to undo", entry.serial));
+                report.push(format!(
+                    "{} is enabled: that registration did complete, nothing to undo",
+                    entry.serial
+                ));
                 continue;
             }
             Ok(IamOutcome::Deleted) => entry.virtual_device = false,
@@ -465,7 +585,10 @@ pub fn finish_pending(ctx: &mut Context, iam: &dyn Iam, dir: &Path) -> Vec<Strin
         ctx.terminal
             .explain(1, &format!("cannot update {}: {e}", pending::FILE));
     }
-    report
+    Finished {
+        left: kept.iter().filter(|e| !e.is_done()).count(),
+        lines: report,
+    }
 }
 
 /// Removes the OATH account `account` from the key (by serial when known).
@@ -515,3 +638,6 @@ fn write_config(ctx: &mut Context, path: &Path, registered: &Registered) -> Resu
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,13 +3,17 @@
 //! Responses longer than [`CHUNK`] bytes are sent in pieces: `61xx` says more is waiting and
 //! the selected application's SEND REMAINING (`A5` for OATH, ISO GET RESPONSE `C0`
 //! elsewhere) fetches the next piece. Any other command drops what was pending.
+//!
+//! A [`Fault`] is acted out here once: a refusal answers its status word in place of the
+//! application; a pull lets the command run and raises a flag that the reader link
+//! ([`crate::RunningCard`]) takes as the moment to drop the connection.
 
 use std::sync::Arc;
 
 use crate::apdu::{self, Command, Sw};
 use crate::oath::{self, OathApp};
 use crate::touch::TouchControl;
-use crate::{CardConfig, TouchMode, management, otp};
+use crate::{CardConfig, Fault, TouchMode, management, otp};
 
 /// Largest response piece.
 const CHUNK: usize = 256;
@@ -39,6 +43,10 @@ pub struct OathCard {
     chain: Option<(u8, Vec<u8>)>,
     /// Response data not yet fetched with SEND REMAINING.
     pending: Vec<u8>,
+    /// The fault still to act out.
+    fault: Option<Fault>,
+    /// Set when a [`Fault::Pull`] command has run: the card is to leave the reader now.
+    pulled: bool,
 }
 
 impl OathCard {
@@ -46,6 +54,8 @@ impl OathCard {
     pub fn new(config: CardConfig) -> Self {
         let touch = Arc::new(TouchControl::new(config.touch));
         Self {
+            fault: config.fault,
+            pulled: false,
             config,
             touch,
             selected: None,
@@ -97,6 +107,8 @@ impl OathCard {
 
         let reply = if cmd.ins == INS_SELECT && cmd.p1 == P1_SELECT_BY_NAME {
             self.select(&cmd.data)
+        } else if let Some(sw) = self.refusal(cmd.ins) {
+            Err(sw)
         } else {
             match self.selected {
                 Some(App::Oath) => self.oath.handle(&cmd, &self.touch, self.config.version),
@@ -105,6 +117,14 @@ impl OathCard {
                 None => Err(Sw::INS_NOT_SUPPORTED),
             }
         };
+        if self.selected == Some(App::Oath)
+            && let Some(Fault::Pull { ins }) = self.fault
+            && ins == cmd.ins
+        {
+            log::debug!("fault: pulled out during INS {ins:02X}");
+            self.fault = None;
+            self.pulled = true;
+        }
         match reply {
             Ok(data) => {
                 self.pending = data;
@@ -114,6 +134,31 @@ impl OathCard {
                 log::debug!("SW {:04X}", sw.0);
                 apdu::response(Vec::new(), sw)
             }
+        }
+    }
+
+    /// Whether a [`Fault::Pull`] command has just run (the flag is cleared): the link to the
+    /// reader drops the connection instead of answering.
+    pub fn take_pulled(&mut self) -> bool {
+        std::mem::take(&mut self.pulled)
+    }
+
+    /// Arms `fault` (replacing one not yet acted out), e.g. once a test has set the card up.
+    pub fn set_fault(&mut self, fault: Option<Fault>) {
+        self.fault = fault;
+    }
+
+    /// The status word of a [`Fault::Refuse`] for this OATH command, once.
+    fn refusal(&mut self, ins: u8) -> Option<Sw> {
+        match self.fault {
+            Some(Fault::Refuse { ins: refused, sw })
+                if refused == ins && self.selected == Some(App::Oath) =>
+            {
+                log::debug!("fault: INS {ins:02X} refused with {sw:04X}");
+                self.fault = None;
+                Some(Sw(sw))
+            }
+            _ => None,
         }
     }
 

@@ -176,3 +176,41 @@ fn garbage_never_panics() {
         }
     }
 }
+
+#[test]
+fn a_refusal_fault_answers_its_status_once_and_stores_nothing() {
+    let mut card = OathCard::new(CardConfig {
+        fault: Some(crate::Fault::Refuse {
+            ins: crate::INS_PUT,
+            sw: 0x6A80,
+        }),
+        ..CardConfig::default()
+    });
+    // Not for another application: the OTP application's INS 01 is left alone.
+    send(&mut card, &apdu(0xA4, 4, 0, OTP_AID));
+    assert_ne!(send(&mut card, &apdu(0x01, 0, 0, &[])).1, 0x6A80);
+    select(&mut card);
+    assert_eq!(Put::totp("a", &[1; 16]).send(&mut card), 0x6A80);
+    assert!(card.accounts().is_empty());
+    assert!(!card.take_pulled());
+    // Once only.
+    assert_eq!(Put::totp("a", &[1; 16]).send(&mut card), 0x9000);
+    assert_eq!(card.accounts(), ["a"]);
+}
+
+#[test]
+fn a_pull_fault_carries_the_command_out_and_raises_the_flag_once() {
+    let mut card = card();
+    select(&mut card);
+    assert_eq!(send(&mut card, &apdu(0xA1, 0, 0, &[])).1, 0x9000);
+    card.set_fault(Some(crate::Fault::Pull {
+        ins: crate::INS_PUT,
+    }));
+    assert!(!card.take_pulled());
+    assert_eq!(Put::totp("a", &[1; 16]).send(&mut card), 0x9000);
+    assert!(card.take_pulled());
+    assert!(!card.take_pulled());
+    assert_eq!(card.accounts(), ["a"]);
+    assert_eq!(Put::totp("b", &[1; 16]).send(&mut card), 0x9000);
+    assert!(!card.take_pulled());
+}

@@ -22,7 +22,8 @@ use credential::{Credential, OathType};
 
 pub(crate) const AID: [u8; 7] = [0xA0, 0x00, 0x00, 0x05, 0x27, 0x21, 0x01];
 
-const INS_PUT: u8 = 0x01;
+/// PUT: stores an account (the INS a [`crate::Fault`] names to act on a registration).
+pub const INS_PUT: u8 = 0x01;
 const INS_DELETE: u8 = 0x02;
 const INS_SET_CODE: u8 = 0x03;
 const INS_RESET: u8 = 0x04;
