@@ -68,6 +68,15 @@ impl<'a> CodeSpender<'a> {
     }
 
     fn sts_error(&self, call: Call, error: StsError, source: SourceKind) -> FlowError {
+        if let Some(skew_seconds) =
+            clock_skew(&error, self.ctx.sts.server_date(), (self.ctx.clock)())
+        {
+            return FlowError::ClockOff {
+                call,
+                error,
+                skew_seconds,
+            };
+        }
         FlowError::Sts {
             call,
             error,
@@ -202,3 +211,33 @@ impl<'a> CodeSpender<'a> {
         }
     }
 }
+
+/// How far STS's clock (`server_date`, from its `Date` header) is from ours (`now`), when STS
+/// refused the code or the signature's time and the two differ by more than [`MAX_SKEW_SECS`]:
+/// the clock, not the code, is then the likely cause.
+pub(super) fn clock_skew(error: &StsError, server_date: Option<u64>, now: u64) -> Option<i64> {
+    let time_related = match error {
+        StsError::MfaCodeRejected { .. } | StsError::ExpiredToken { .. } => true,
+        StsError::Other { code, message } => {
+            code.as_deref() == Some("SignatureDoesNotMatch")
+                && (message.contains("Signature expired") || message.contains("not yet current"))
+        }
+        StsError::MfaSerialInvalid { .. }
+        | StsError::AccessDenied { .. }
+        | StsError::Throttled { .. }
+        | StsError::ServerError { .. }
+        | StsError::Unreachable { .. }
+        | StsError::ConnectionLost { .. }
+        | StsError::TimedOut { .. }
+        | StsError::InvalidClientTokenId { .. }
+        | StsError::Validation { .. }
+        | StsError::Malformed { .. }
+        | StsError::Incomplete { .. } => false,
+    };
+    let skew = i64::try_from(server_date?).ok()? - i64::try_from(now).ok()?;
+    (time_related && skew.unsigned_abs() > MAX_SKEW_SECS).then_some(skew)
+}
+
+/// A difference of clocks past which codes are refused: STS accepts a code of the step before
+/// or after its own (RFC 6238 §5.2), so a minute and a half off and no code is ever right.
+const MAX_SKEW_SECS: u64 = 90;

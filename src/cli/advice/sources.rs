@@ -281,7 +281,16 @@ pub fn prompt(error: &PromptError) -> Failure {
              or let mfa compute it: plug in the YubiKey, or store the seed with `mfa totp add`"
         }
     };
-    Failure::runtime(error.to_string(), fix)
+    match error {
+        // What the user gave is not a code: a usage error, like a bad option.
+        PromptError::StdinNotACode | PromptError::EnvNotACode => {
+            Failure::usage(error.to_string(), fix)
+        }
+        PromptError::Terminal(_)
+        | PromptError::TooManyAttempts { .. }
+        | PromptError::Stdin(_)
+        | PromptError::NoInput { .. } => Failure::runtime(error.to_string(), fix),
+    }
 }
 
 #[cfg(test)]
