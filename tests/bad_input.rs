@@ -1478,3 +1478,178 @@ fn sigterm_during_exec_server_left_the_child_running() {
     assert_eq!(out.status.code(), Some(143), "{}", stderr_of(&out));
     assert!(survivors(&[child]).is_empty());
 }
+
+// The YubiKey failing while `mfa exec` asks it for the code: no STS call, no step spent, the
+// two lines. (`mfa code` meets the same faults in tests/yubikey_devices.rs and
+// tests/yubikey_code.rs.)
+
+/// `mfa --source yubikey exec -- true` in `world` with the bench's PC/SC, spawned with stderr
+/// piped, plus `envs`.
+fn exec_with_the_card(world: &World, envs: &[(&str, &str)]) -> std::process::Child {
+    world
+        .mfa_std_with_card()
+        .args(["--source", "yubikey", "exec", "--", "true"])
+        .envs(envs.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (at most 20 s) for `child` to end; its output. A run that hangs is killed and fails.
+fn bounded_output(child: std::process::Child) -> std::process::Output {
+    let pid = child.id();
+    let (done, finished) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let out = child.wait_with_output().unwrap();
+        let _ = done.send(());
+        out
+    });
+    if finished.recv_timeout(BOUND).is_err() {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+        panic!("mfa hung");
+    }
+    waiter.join().unwrap()
+}
+
+/// The first line `child` writes on stderr (the touch request); the rest is read later.
+fn first_stderr_line(
+    child: &mut std::process::Child,
+) -> (String, std::io::BufReader<std::process::ChildStderr>) {
+    use std::io::BufRead;
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    (line, stderr)
+}
+
+#[test]
+fn pcscd_stopped_during_exec_said_plug_in_your_yubikey() {
+    let world = World::new();
+    let out = exec_with_the_card(&world, &[common::fixtures::NO_PCSCD]);
+    let out = bounded_output(out);
+    let [what, hint] = assert_two_line_failure(&out, 1);
+    assert!(what.starts_with("mfa: pcscd is not running"), "{what}");
+    assert!(hint.contains("systemctl start pcscd"), "{hint}");
+    assert_eq!(world.sts.calls().len(), 0);
+    assert_nothing_spent(&world);
+}
+
+#[test]
+fn a_reader_held_exclusively_hung_exec() {
+    let slot = common::insert_card(common::CardConfig::default());
+    common::yubikey::add_aws_account(&slot, &[]);
+    let context = pcsc::Context::establish(pcsc::Scope::User).unwrap();
+    let reader = std::ffi::CString::new(slot.reader()).unwrap();
+    let held = context
+        .connect(&reader, pcsc::ShareMode::Exclusive, pcsc::Protocols::ANY)
+        .unwrap();
+    let world = World::new();
+    let out = bounded_output(exec_with_the_card(&world, &[]));
+    drop(held);
+    let [what, hint] = assert_two_line_failure(&out, 1);
+    assert!(what.contains("is in use by another program"), "{what}");
+    assert!(hint.contains("scdaemon"), "{hint}");
+    assert_eq!(world.sts.calls().len(), 0);
+    assert_nothing_spent(&world);
+}
+
+#[test]
+fn a_touch_timeout_during_exec_spent_a_code() {
+    let slot = common::insert_card(common::CardConfig {
+        touch: common::TouchMode::Deny,
+        ..common::CardConfig::default()
+    });
+    common::yubikey::add_aws_account(&slot, &["-t"]);
+    let world = World::new();
+    let out = bounded_output(exec_with_the_card(&world, &[]));
+    let stderr = stderr_of(&out);
+    // The touch request, then the two lines.
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(lines.len() >= 2, "{stderr}");
+    assert!(
+        lines[lines.len() - 2].starts_with("mfa: touch timed out"),
+        "{stderr}"
+    );
+    assert!(lines[lines.len() - 1].starts_with("  hint: "), "{stderr}");
+    assert_eq!(stdout_of(&out), "");
+    assert_eq!(world.sts.calls().len(), 0);
+    assert_nothing_spent(&world);
+}
+
+#[test]
+fn a_wrong_oath_password_during_exec_was_tried_again() {
+    let slot = common::insert_card(common::CardConfig::default());
+    common::yubikey::add_aws_account(&slot, &[]);
+    slot.ykman(&["oath", "access", "change", "-n", "hunter2"]);
+    let world = World::new();
+    let start = slot.card().apdu_count();
+    let out = bounded_output(exec_with_the_card(
+        &world,
+        &[("MFA_OATH_PASSWORD", "not-the-password")],
+    ));
+    let [what, hint] = assert_two_line_failure(&out, 1);
+    assert!(what.contains("wrong OATH password"), "{what}");
+    assert!(hint.contains("MFA_OATH_PASSWORD"), "{hint}");
+    assert!(!stderr_of(&out).contains("not-the-password"));
+    // One VALIDATE: a wrong password is not tried again.
+    let validates = slot.card().instructions()[start..]
+        .iter()
+        .filter(|&&ins| ins == common::yubikey::ins::VALIDATE)
+        .count();
+    assert_eq!(validates, 1);
+    assert_eq!(world.sts.calls().len(), 0);
+    assert_nothing_spent(&world);
+}
+
+#[test]
+fn the_card_pulled_out_during_the_touch_in_exec_spent_a_code() {
+    let mut slot = common::insert_card(common::CardConfig::default());
+    common::yubikey::add_aws_account(&slot, &["-t"]);
+    slot.card()
+        .set_touch(common::TouchMode::Delay(std::time::Duration::from_secs(3)));
+    let world = World::new();
+    let mut child = exec_with_the_card(&world, &[]);
+    let (notice, mut rest) = first_stderr_line(&mut child);
+    assert!(notice.contains("Touch your YubiKey"), "{notice}");
+    slot.remove();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut rest, &mut stderr).unwrap();
+    let out = bounded_output(child);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(
+        lines[0].contains("was removed during the operation"),
+        "{stderr}"
+    );
+    assert!(lines[1].starts_with("  hint: plug it back in"), "{stderr}");
+    assert_eq!(world.sts.calls().len(), 0);
+    assert_nothing_spent(&world);
+}
+
+#[test]
+fn ctrl_c_during_the_touch_in_exec_spent_a_code() {
+    let slot = common::insert_card(common::CardConfig::default());
+    common::yubikey::add_aws_account(&slot, &["-t"]);
+    slot.card()
+        .set_touch(common::TouchMode::Delay(std::time::Duration::from_secs(4)));
+    let world = World::new();
+    let mut child = exec_with_the_card(&world, &[]);
+    let (notice, mut rest) = first_stderr_line(&mut child);
+    assert!(notice.contains("Touch your YubiKey"), "{notice}");
+    common::signals::interrupt(child.id());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut rest, &mut stderr).unwrap();
+    let out = bounded_output(child);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert_eq!(
+        stderr,
+        "mfa: interrupted\n  hint: nothing was changed; run the command again when ready\n"
+    );
+    assert_eq!(world.sts.calls().len(), 0);
+    assert_nothing_spent(&world);
+}

@@ -30,6 +30,7 @@ pub fn source(error: &SourceError) -> Failure {
                 }
             },
         ),
+        SourceError::KeyAbsent(error) => yubikey_for_session(error),
         SourceError::InvalidCode { kind } => Failure::runtime(
             format!("the {kind} gave something that is not a 6 or 8 digit code"),
             "check what it prints (run with -v), or choose another source with --source",
