@@ -168,11 +168,15 @@ fn malformed(raw: &aws_sdk_sts::config::http::HttpResponse) -> StsError {
 /// (a truncated but genuine answer holds them), at most `max` characters, blanks collapsed,
 /// control and non-ASCII characters escaped so that a page cannot drive the terminal.
 pub(crate) fn excerpt_of(body: &[u8], max: usize) -> String {
-    const SECRET_MARKERS: [&[u8]; 4] = [
+    // As XML elements or JSON keys ("GetSessionTokenResult" is no credential).
+    const SECRET_MARKERS: [&[u8]; 7] = [
         b"<Credentials",
         b"SecretAccessKey",
-        b"SessionToken",
-        b"AccessKeyId",
+        b"<SessionToken",
+        b"\"SessionToken",
+        b"<AccessKeyId",
+        b"\"AccessKeyId",
+        b"\"Credentials",
     ];
     let cut = SECRET_MARKERS
         .iter()
@@ -286,4 +290,54 @@ pub(crate) fn is_connect_failure(err: &(dyn StdError + 'static)) -> bool {
         next = e.source();
     }
     false
+}
+
+#[cfg(test)]
+mod excerpt_tests {
+    use super::*;
+
+    #[test]
+    fn a_malformed_answer_said_no_message() {
+        let page = b"<html>\n  <title>Hotel\tWiFi</title>\x1b[2J\xff caf\xc3\xa9";
+        let shown = excerpt_of(page, 120);
+        assert_eq!(
+            shown,
+            "<html> <title>Hotel WiFi</title>\\u{1b}[2J\\u{fffd} caf\\u{e9}"
+        );
+        assert_eq!(excerpt_of(&[b'a'; 500], 10), "aaaaaaaaaa…");
+        assert_eq!(excerpt_of(b"   ", 10), "");
+    }
+
+    #[test]
+    fn a_truncated_answer_showed_its_credentials() {
+        let body = b"<GetSessionTokenResult><Credentials><SecretAccessKey>s3cr3t</Secret";
+        let shown = excerpt_of(body, 120);
+        assert_eq!(shown, "<GetSessionTokenResult>…");
+        for marker in ["<SessionToken", "\"AccessKeyId", "SecretAccessKey"] {
+            let body = format!("x {marker}>secret");
+            assert!(!excerpt_of(body.as_bytes(), 120).contains("secret"));
+        }
+    }
+
+    #[test]
+    fn a_malformed_answer_names_status_and_type() {
+        let error = StsError::Malformed {
+            status: 403,
+            content_type: Some("text/html".into()),
+            excerpt: "<html>".into(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "STS's answer is not an STS answer: HTTP 403, text/html: \"<html>\""
+        );
+        let error = StsError::Malformed {
+            status: 502,
+            content_type: None,
+            excerpt: String::new(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "STS's answer is not an STS answer: HTTP 502, no content type, empty body"
+        );
+    }
 }
