@@ -977,10 +977,7 @@ impl RawServer {
                 // The request head and body (the SDK sends a Content-Length).
                 let mut request = Vec::new();
                 let mut buffer = [0u8; 4096];
-                loop {
-                    let Ok(n) = stream.read(&mut buffer) else {
-                        break;
-                    };
+                while let Ok(n) = stream.read(&mut buffer) {
                     if n == 0 {
                         break;
                     }
