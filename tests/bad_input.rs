@@ -1650,3 +1650,68 @@ fn ctrl_c_during_the_touch_in_exec_spent_a_code() {
     assert_eq!(world.sts.calls().len(), 0);
     assert_nothing_spent(&world);
 }
+
+#[test]
+fn sigterm_in_a_terminal_left_the_mfa_process_and_its_grandchild_running() {
+    // In the foreground of a terminal (a pty from script(1)) the helper shares mfa's process
+    // group, so that it may prompt: the helper and its grandchild are found in /proc instead.
+    let pid_file = tempfile::NamedTempFile::new().unwrap();
+    // The helper and its grandchild ignore SIGHUP, as a `nohup`ed one does: when mfa ends, the
+    // pty's session ends too, and its SIGHUP must not do the work of the test.
+    let world = World::with_config(&format!(
+        "[profile proc]\nmfa_serial = {ARN}\nsource_profile = default\n\
+         mfa_process = trap '' HUP; {}\n",
+        helper_with_grandchild(pid_file.path())
+    ));
+    let command = format!(
+        "{} -p proc --source process exec -- true",
+        env!("CARGO_BIN_EXE_mfa")
+    );
+    let mut script = world
+        .command("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pids: Vec<String> = wait_for_line(pid_file.path(), "the helper")
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(pids.len(), 2, "{pids:?}");
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pids[0])).unwrap();
+    let mfa = stat
+        .rsplit_once(") ")
+        .unwrap()
+        .1
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let exe = std::fs::read_link(format!("/proc/{mfa}/exe")).unwrap();
+    assert!(exe.ends_with("mfa"), "{exe:?}");
+    // The helper is in mfa's group, as a foreground job's child is.
+    let group = |pid: &str| {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        stat.rsplit_once(") ")
+            .unwrap()
+            .1
+            .split(' ')
+            .nth(2)
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(group(&pids[0]), group(&mfa));
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &mfa])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let left = survivors(&pids);
+    drop(script.stdin.take());
+    let out = script.wait_with_output().unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(left.is_empty(), "still running: {left:?}; {shown}");
+    assert!(shown.contains("mfa: interrupted"), "{shown}");
+}
