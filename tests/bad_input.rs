@@ -740,7 +740,7 @@ fn assert_nothing_half_written(dir: &std::path::Path) {
 }
 
 #[test]
-fn a_binary_config_file_was_taken_for_an_empty_one() {
+fn a_binary_config_file_was_met_with_chmod_600() {
     let world = World::new();
     let config = world.sandbox.path(".aws/config");
     std::fs::write(&config, b"\x7fELF\x02\x01\x01\0\0\0\xff\xfe[default]\n").unwrap();
@@ -748,7 +748,8 @@ fn a_binary_config_file_was_taken_for_an_empty_one() {
     let [what, hint] = assert_two_line_failure(&out, 2);
     assert!(what.contains(&config.display().to_string()), "{what}");
     assert!(what.contains("not UTF-8"), "{what}");
-    assert!(!hint.is_empty());
+    // Not "make the file readable (`chmod 600`)", which it was.
+    assert!(hint.contains("save it as UTF-8"), "{hint}");
     assert_eq!(world.sts.calls().len(), 0);
 }
 
@@ -777,7 +778,7 @@ fn a_credentials_file_in_latin_1_was_misread() {
 }
 
 #[test]
-fn a_malformed_config_section_was_silently_skipped() {
+fn a_section_header_without_its_bracket_gave_its_keys_to_the_section_before() {
     let world = World::new();
     let text = std::fs::read_to_string(world.sandbox.path(".aws/config")).unwrap();
     world
@@ -790,8 +791,17 @@ fn a_malformed_config_section_was_silently_skipped() {
         .timeout(BOUND)
         .output()
         .unwrap();
-    let [what, _] = assert_two_line_failure(&out, 2);
-    assert!(what.contains("admin"), "{what}");
+    let [what, hint] = assert_two_line_failure(&out, 2);
+    assert!(
+        what.ends_with("a section header without its closing `]`"),
+        "{what}"
+    );
+    assert!(what.contains(".aws/config, line "), "{what}");
+    assert!(hint.contains("AWS CLI refuses"), "{hint}");
+    // The same for any profile: the file is refused, not read past the broken line (where
+    // `role_arn` would have become the previous section's).
+    let out = exec_true(&world, &[]);
+    assert_two_line_failure(&out, 2);
     assert_eq!(world.sts.calls().len(), 0);
 }
 

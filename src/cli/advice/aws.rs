@@ -167,10 +167,23 @@ pub fn sts(
 pub fn shared_files(error: &LoadError) -> Failure {
     let what = error.to_string();
     match error {
+        LoadError::Unreadable { source, .. }
+            if source.kind() == std::io::ErrorKind::InvalidData =>
+        {
+            Failure::usage(
+                what,
+                "save it as UTF-8 text (the AWS CLI cannot read it either), or point \
+                 AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE elsewhere",
+            )
+        }
         LoadError::Unreadable { .. } => Failure::usage(
             what,
             "make the file readable by you (`chmod 600`), or point AWS_CONFIG_FILE / \
              AWS_SHARED_CREDENTIALS_FILE elsewhere",
+        ),
+        LoadError::UnclosedSection { .. } => Failure::usage(
+            what,
+            "close it (`[profile NAME]`) or remove the line; the AWS CLI refuses the file too",
         ),
         LoadError::NotAFile { .. } | LoadError::TooBig { .. } => Failure::usage(
             what,
