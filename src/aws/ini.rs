@@ -120,6 +120,16 @@ impl IniDocument {
         if self.crlf { "\r" } else { "" }
     }
 
+    /// The number (from 1) of the first line that opens a section without closing it
+    /// (`[profile x` without `]`). The AWS CLI refuses such a file; read on, the properties after
+    /// it would belong to the section before (docs/bad-input.md).
+    pub fn unclosed_section(&self) -> Option<usize> {
+        self.lines
+            .iter()
+            .position(|line| matches!(line, Line::Other { raw } if raw.trim().starts_with('[')))
+            .map(|index| index + 1)
+    }
+
     /// The document as text: unchanged lines exactly as they were read.
     pub fn render(&self) -> String {
         let mut out = String::new();

@@ -98,6 +98,9 @@ pub enum LoadError {
     NotAFile { path: PathBuf },
     #[error("{} is larger than {max} bytes", path.display())]
     TooBig { path: PathBuf, max: u64 },
+    /// A line opens a section without closing it: the AWS CLI refuses the file.
+    #[error("{}, line {line}: a section header without its closing `]`", path.display())]
+    UnclosedSection { path: PathBuf, line: usize },
 }
 
 /// The largest shared file read (far above any real one): a file that grows without end is
@@ -159,7 +162,16 @@ impl SharedFiles {
     /// Reads both files; a missing file counts as empty.
     pub fn load(locations: FileLocations) -> Result<Self, LoadError> {
         let read = |path: &Path| {
-            read_shared(path).map(|text| text.map(|t| IniDocument::parse(&t)).unwrap_or_default())
+            let document = read_shared(path)?
+                .map(|t| IniDocument::parse(&t))
+                .unwrap_or_default();
+            match document.unclosed_section() {
+                Some(line) => Err(LoadError::UnclosedSection {
+                    path: path.to_owned(),
+                    line,
+                }),
+                None => Ok(document),
+            }
         };
         Ok(SharedFiles {
             config: read(&locations.config)?,

@@ -1,5 +1,7 @@
 //! Ctrl-C for the commands that talk to a YubiKey: the two-line message, exit 130, and a
-//! terminal left as it was found.
+//! terminal left as it was found. SIGTERM and SIGHUP are handled the same (ctrlc's
+//! `termination` feature), so a helper `mfa` started is stopped whichever way `mfa` is told to
+//! go (docs/bad-input.md, "Helpers and their children").
 //!
 //! The wait for a touch happens inside a PC/SC call that nothing can cancel, so the handler
 //! (on its own thread) reports and exits the process instead of unwinding. Ending the process

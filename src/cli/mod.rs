@@ -33,6 +33,10 @@ pub fn main() -> ExitCode {
     #[cfg(target_os = "linux")]
     hygiene::harden();
     install_panic_hook();
+    // A helper (`credential_process`, `mfa_process`) is stopped with us on Ctrl-C, SIGTERM or
+    // SIGHUP: the handler is installed when the first one starts, keeping the cached path free
+    // of it.
+    crate::children::on_spawn(interrupt::install);
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -43,6 +47,13 @@ pub fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(exit) => exit.into(),
+        Err(_) if crate::children::stopping() => {
+            // A signal stopped the helpers and caused this failure: the handler reports the
+            // signal and exits; wait for it.
+            loop {
+                std::thread::park();
+            }
+        }
         Err(failure) => {
             failure::report(&mut std::io::stderr().lock(), &failure);
             failure.exit().into()

@@ -107,6 +107,11 @@ pub enum SourceError {
     /// `mfa_process` set, no terminal): `auto` moves on to the next source.
     #[error("{kind} is not available: {reason}")]
     Unavailable { kind: SourceKind, reason: String },
+    /// No usable YubiKey here (pcscd down, no reader, no card, no OATH application, not this
+    /// account): like [`SourceError::Unavailable`], `auto` moves on; when the YubiKey was the
+    /// only source, its own error is what the user needs (start pcscd rather than plug a key).
+    #[error("YubiKey is not available: {0}")]
+    KeyAbsent(Box<yubikey::YubikeyError>),
     /// The source gave something that is not 6 or 8 digits.
     #[error("the {kind} gave something that is not a 6 or 8 digit code")]
     InvalidCode { kind: SourceKind },

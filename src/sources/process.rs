@@ -156,19 +156,19 @@ impl ProcessSource {
             program: program.clone(),
             error,
         })?;
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(command)
-            .stdin(stdin)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|error| ProcessError::Spawn {
-                program: program.clone(),
-                error,
-            })?;
-        // Stopped by the Ctrl-C handler if we are interrupted while it runs.
-        let _tracked = crate::children::track(child.id());
+        // Stopped, with all it started, if we are interrupted or it runs out of time.
+        let (mut child, tracked) = crate::children::spawn(
+            Command::new("sh")
+                .arg("-c")
+                .arg(command)
+                .stdin(stdin)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit()),
+        )
+        .map_err(|error| ProcessError::Spawn {
+            program: program.clone(),
+            error,
+        })?;
         let deadline = self.timeout.map(|t| Instant::now() + t);
 
         // Read stdout on a thread, so a command that hangs can be given up on at the deadline.
@@ -214,9 +214,9 @@ impl ProcessSource {
         };
         let output = match received {
             Ok(Ok(output)) => output,
-            Err(true) => return Err(self.timed_out(&mut child)),
+            Err(true) => return Err(self.timed_out(&mut child, &tracked)),
             Ok(Err(error)) => {
-                stop(&mut child);
+                stop(&mut child, &tracked);
                 return Err(ProcessError::Read {
                     program: program.clone(),
                     error,
@@ -230,12 +230,12 @@ impl ProcessSource {
         })?;
         match status {
             Some(status) => Ok((output, status)),
-            None => Err(self.timed_out(&mut child)),
+            None => Err(self.timed_out(&mut child, &tracked)),
         }
     }
 
-    fn timed_out(&self, child: &mut Child) -> ProcessError {
-        stop(child);
+    fn timed_out(&self, child: &mut Child, tracked: &crate::children::Tracked) -> ProcessError {
+        stop(child, tracked);
         ProcessError::TimedOut {
             program: self.program(),
             seconds: self.timeout.unwrap_or_default().as_secs_f64(),
@@ -243,8 +243,9 @@ impl ProcessSource {
     }
 }
 
-/// Kills and reaps our child (only that process: its own children are its business).
-fn stop(child: &mut Child) {
+/// Kills our child and all it started, and reaps the child.
+fn stop(child: &mut Child, tracked: &crate::children::Tracked) {
+    tracked.kill();
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -114,20 +114,20 @@ pub fn run(
     timeout: Duration,
     now: u64,
 ) -> Result<LongTermCredentials, CredentialsError> {
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .env(CHAIN_VARIABLE, process_loop::encode(resolving))
-        .stdin(Stdio::inherit())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|source| CredentialsError::ProcessSpawn {
-            profile: profile.to_owned(),
-            source,
-        })?;
-    // Stopped by the Ctrl-C handler if we are interrupted while it runs.
-    let _tracked = crate::children::track(child.id());
+    // Stopped, with all it started, if we are interrupted or it runs out of time.
+    let (mut child, tracked) = crate::children::spawn(
+        Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .env(CHAIN_VARIABLE, process_loop::encode(resolving))
+            .stdin(Stdio::inherit())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit()),
+    )
+    .map_err(|source| CredentialsError::ProcessSpawn {
+        profile: profile.to_owned(),
+        source,
+    })?;
     // Read stdout on a thread so that a chatty process cannot block on a full pipe while we wait.
     let reader = child.stdout.take().map(|mut stdout| {
         std::thread::spawn(move || {
@@ -142,7 +142,8 @@ pub fn run(
         match child.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) if Instant::now() >= deadline => {
-                // The child we started; kill and reap it.
+                // The child we started and all it started; kill them and reap it.
+                tracked.kill();
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(CredentialsError::ProcessTimedOut {

@@ -108,6 +108,18 @@ pub enum FlowError {
         min: u32,
         max: u32,
     },
+    /// `mfa_serial` names a FIDO security key (`arn:aws:iam::…:u2f/…`): STS takes only the
+    /// codes of virtual or hardware TOTP devices, so no command-line tool can use it.
+    #[error("mfa_serial of profile `{profile}` is a FIDO security key ({serial})")]
+    FidoSerial { profile: String, serial: String },
+    /// STS refused the call and its `Date` header is far from our clock: the likely cause.
+    /// `skew_seconds` is the server's time minus ours.
+    #[error("{call} failed: {error}")]
+    ClockOff {
+        call: Call,
+        error: StsError,
+        skew_seconds: i64,
+    },
     #[error(transparent)]
     Credentials(#[from] CredentialsError),
     #[error(transparent)]
@@ -141,6 +153,8 @@ impl FlowError {
                 code_source,
             },
             other @ (FlowError::NoMfaSerial { .. }
+            | FlowError::FidoSerial { .. }
+            | FlowError::ClockOff { .. }
             | FlowError::ImpossibleDuration { .. }
             | FlowError::Credentials(_)
             | FlowError::Source(_)) => other,
@@ -161,8 +175,20 @@ pub fn obtain(
         .ok_or_else(|| FlowError::NoMfaSerial {
             profile: ctx.profile.name.clone(),
         })?;
+    if is_fido_serial(serial) {
+        return Err(FlowError::FidoSerial {
+            profile: ctx.profile.name.clone(),
+            serial: serial.to_owned(),
+        });
+    }
     check_durations(ctx)?;
     providers(ctx, serial, source).retrieve(terminal)
+}
+
+/// Whether `serial` is the ARN of a FIDO security key (`arn:aws:iam::ACCOUNT:u2f/…`), which
+/// STS cannot take a code from.
+fn is_fido_serial(serial: &str) -> bool {
+    serial.starts_with("arn:") && serial.contains(":u2f/")
 }
 
 /// STS's bounds: `GetSessionToken` 15 min to 36 h, `AssumeRole` 15 min to 12 h (the role's own

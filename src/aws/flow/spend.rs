@@ -68,6 +68,15 @@ impl<'a> CodeSpender<'a> {
     }
 
     fn sts_error(&self, call: Call, error: StsError, source: SourceKind) -> FlowError {
+        if let Some(skew_seconds) =
+            clock_skew(&error, self.ctx.sts.server_date(), (self.ctx.clock)())
+        {
+            return FlowError::ClockOff {
+                call,
+                error,
+                skew_seconds,
+            };
+        }
         FlowError::Sts {
             call,
             error,
@@ -200,5 +209,78 @@ impl<'a> CodeSpender<'a> {
                 terminal.notice(&format!("  {left} s…"));
             }
         }
+    }
+}
+
+/// How far STS's clock (`server_date`, from its `Date` header) is from ours (`now`), when STS
+/// refused the code or the signature's time and the two differ by more than [`MAX_SKEW_SECS`]:
+/// the clock, not the code, is then the likely cause.
+pub(super) fn clock_skew(error: &StsError, server_date: Option<u64>, now: u64) -> Option<i64> {
+    let time_related = match error {
+        StsError::MfaCodeRejected { .. } | StsError::ExpiredToken { .. } => true,
+        StsError::Other { code, message } => {
+            code.as_deref() == Some("SignatureDoesNotMatch")
+                && (message.contains("Signature expired") || message.contains("not yet current"))
+        }
+        StsError::MfaSerialInvalid { .. }
+        | StsError::AccessDenied { .. }
+        | StsError::Throttled { .. }
+        | StsError::ServerError { .. }
+        | StsError::Unreachable { .. }
+        | StsError::ConnectionLost { .. }
+        | StsError::TimedOut { .. }
+        | StsError::InvalidClientTokenId { .. }
+        | StsError::Validation { .. }
+        | StsError::Malformed { .. }
+        | StsError::Incomplete { .. } => false,
+    };
+    let skew = i64::try_from(server_date?).ok()? - i64::try_from(now).ok()?;
+    (time_related && skew.unsigned_abs() > MAX_SKEW_SECS).then_some(skew)
+}
+
+/// A difference of clocks past which codes are refused: STS accepts a code of the step before
+/// or after its own (RFC 6238 §5.2), so a minute and a half off and no code is ever right.
+const MAX_SKEW_SECS: u64 = 90;
+
+#[cfg(test)]
+mod skew_tests {
+    use super::*;
+
+    const NOW: u64 = 1_800_000_000;
+
+    fn rejected() -> StsError {
+        StsError::MfaCodeRejected {
+            message: "MultiFactorAuthentication failed with invalid MFA one time pass code.".into(),
+        }
+    }
+
+    #[test]
+    fn a_clock_far_off_was_reported_as_a_wrong_code() {
+        assert_eq!(clock_skew(&rejected(), Some(NOW + 1200), NOW), Some(1200));
+        assert_eq!(
+            clock_skew(&rejected(), Some(NOW - 3 * 3600), NOW),
+            Some(-3 * 3600)
+        );
+        let expired = StsError::Other {
+            code: Some("SignatureDoesNotMatch".into()),
+            message: "Signature expired: 20261130T050000Z is now earlier than 20261130T051000Z"
+                .into(),
+        };
+        assert_eq!(clock_skew(&expired, Some(NOW + 900), NOW), Some(900));
+    }
+
+    #[test]
+    fn a_small_skew_or_an_unrelated_error_is_not_blamed_on_the_clock() {
+        assert_eq!(clock_skew(&rejected(), Some(NOW + 60), NOW), None);
+        assert_eq!(clock_skew(&rejected(), None, NOW), None);
+        let denied = StsError::AccessDenied {
+            message: "no".into(),
+        };
+        assert_eq!(clock_skew(&denied, Some(NOW + 3600), NOW), None);
+        let mismatch = StsError::Other {
+            code: Some("SignatureDoesNotMatch".into()),
+            message: "The request signature we calculated does not match".into(),
+        };
+        assert_eq!(clock_skew(&mismatch, Some(NOW + 3600), NOW), None);
     }
 }

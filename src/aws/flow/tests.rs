@@ -265,3 +265,12 @@ fn a_profile_without_mfa_serial_is_refused_before_anything() {
     assert!(matches!(error, FlowError::NoMfaSerial { ref profile } if profile == "alice"));
     assert!(bench.double.calls().is_empty());
 }
+
+#[test]
+fn a_fido_mfa_serial_was_sent_to_sts() {
+    assert!(is_fido_serial(
+        "arn:aws:iam::123456789012:u2f/user/alice/MyKey-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    ));
+    assert!(!is_fido_serial("arn:aws:iam::123456789012:mfa/alice"));
+    assert!(!is_fido_serial("GAHT12345678"));
+}

@@ -35,6 +35,19 @@ pub enum StsError {
     InvalidClientTokenId { message: String },
     #[error("STS rejected the request: {message}")]
     Validation { message: String },
+    /// An answer that is not an STS answer (a proxy's or captive portal's page, a truncated or
+    /// garbled body): what came back, for the user to recognise. `excerpt` is the start of the
+    /// body, bounded, with control characters escaped and cut before anything that looks like
+    /// credentials.
+    #[error("{}", malformed_text(*status, content_type.as_deref(), excerpt))]
+    Malformed {
+        status: u16,
+        content_type: Option<String>,
+        excerpt: String,
+    },
+    /// An answer that parsed but lacks what credentials need (a truncated body).
+    #[error("STS's answer is incomplete: no {missing}")]
+    Incomplete { missing: String },
     #[error("STS call failed: {message}")]
     Other {
         code: Option<String>,
@@ -104,7 +117,12 @@ where
         SdkError::ServiceError(context) => {
             let status = context.raw().status().as_u16();
             let e = context.err();
-            StsError::from_response(e.code(), e.message(), status)
+            let no_message = e.message().is_none_or(|m| m.trim().is_empty());
+            if e.code().is_none() && no_message {
+                malformed(context.raw())
+            } else {
+                StsError::from_response(e.code(), e.message(), status)
+            }
         }
         SdkError::TimeoutError(_) => StsError::TimedOut {
             endpoint: endpoint.to_owned(),
@@ -122,22 +140,87 @@ where
                 detail,
             },
         },
-        SdkError::ResponseError(context) => {
-            let status = context.raw().status().as_u16();
-            let message = format!("unreadable answer: {detail}");
-            if status >= 500 {
-                StsError::ServerError { status, message }
-            } else {
-                StsError::Other {
-                    code: None,
-                    message,
-                }
-            }
-        }
+        SdkError::ResponseError(context) => malformed(context.raw()),
         _ => StsError::Other {
             code: None,
             message: detail,
         },
+    }
+}
+
+/// At most this many characters of a malformed answer are shown.
+const EXCERPT_CHARS: usize = 120;
+
+/// What a malformed answer was: its status, content type and the start of its body.
+fn malformed(raw: &aws_sdk_sts::config::http::HttpResponse) -> StsError {
+    let content_type = raw
+        .headers()
+        .get("content-type")
+        .map(|t| excerpt_of(t.as_bytes(), 60));
+    StsError::Malformed {
+        status: raw.status().as_u16(),
+        content_type,
+        excerpt: excerpt_of(raw.body().bytes().unwrap_or_default(), EXCERPT_CHARS),
+    }
+}
+
+/// The start of `body` as text for a message: cut before anything that may be credentials
+/// (a truncated but genuine answer holds them), at most `max` characters, blanks collapsed,
+/// control and non-ASCII characters escaped so that a page cannot drive the terminal.
+pub(crate) fn excerpt_of(body: &[u8], max: usize) -> String {
+    // As XML elements or JSON keys ("GetSessionTokenResult" is no credential).
+    const SECRET_MARKERS: [&[u8]; 7] = [
+        b"<Credentials",
+        b"SecretAccessKey",
+        b"<SessionToken",
+        b"\"SessionToken",
+        b"<AccessKeyId",
+        b"\"AccessKeyId",
+        b"\"Credentials",
+    ];
+    let cut = SECRET_MARKERS
+        .iter()
+        .filter_map(|marker| body.windows(marker.len()).position(|w| w == *marker))
+        .min();
+    let shown = &body[..cut.unwrap_or(body.len())];
+    let text = String::from_utf8_lossy(shown);
+    let mut out = String::new();
+    let mut count = 0;
+    let mut blank = false;
+    let mut truncated = cut.is_some();
+    for c in text.trim().chars() {
+        if count >= max {
+            truncated = true;
+            break;
+        }
+        if c.is_whitespace() {
+            if !blank {
+                out.push(' ');
+                count += 1;
+            }
+            blank = true;
+            continue;
+        }
+        blank = false;
+        if c.is_ascii_graphic() {
+            out.push(c);
+        } else {
+            out.extend(c.escape_default());
+        }
+        count += 1;
+    }
+    if truncated {
+        out.push('…');
+    }
+    out
+}
+
+fn malformed_text(status: u16, content_type: Option<&str>, excerpt: &str) -> String {
+    let kind = content_type.unwrap_or("no content type");
+    if excerpt.is_empty() {
+        format!("STS's answer is not an STS answer: HTTP {status}, {kind}, empty body")
+    } else {
+        format!("STS's answer is not an STS answer: HTTP {status}, {kind}: \"{excerpt}\"")
     }
 }
 
@@ -207,4 +290,54 @@ pub(crate) fn is_connect_failure(err: &(dyn StdError + 'static)) -> bool {
         next = e.source();
     }
     false
+}
+
+#[cfg(test)]
+mod excerpt_tests {
+    use super::*;
+
+    #[test]
+    fn a_malformed_answer_said_no_message() {
+        let page = b"<html>\n  <title>Hotel\tWiFi</title>\x1b[2J\xff caf\xc3\xa9";
+        let shown = excerpt_of(page, 120);
+        assert_eq!(
+            shown,
+            "<html> <title>Hotel WiFi</title>\\u{1b}[2J\\u{fffd} caf\\u{e9}"
+        );
+        assert_eq!(excerpt_of(&[b'a'; 500], 10), "aaaaaaaaaa…");
+        assert_eq!(excerpt_of(b"   ", 10), "");
+    }
+
+    #[test]
+    fn a_truncated_answer_showed_its_credentials() {
+        let body = b"<GetSessionTokenResult><Credentials><SecretAccessKey>s3cr3t</Secret";
+        let shown = excerpt_of(body, 120);
+        assert_eq!(shown, "<GetSessionTokenResult>…");
+        for marker in ["<SessionToken", "\"AccessKeyId", "SecretAccessKey"] {
+            let body = format!("x {marker}>secret");
+            assert!(!excerpt_of(body.as_bytes(), 120).contains("secret"));
+        }
+    }
+
+    #[test]
+    fn a_malformed_answer_names_status_and_type() {
+        let error = StsError::Malformed {
+            status: 403,
+            content_type: Some("text/html".into()),
+            excerpt: "<html>".into(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "STS's answer is not an STS answer: HTTP 403, text/html: \"<html>\""
+        );
+        let error = StsError::Malformed {
+            status: 502,
+            content_type: None,
+            excerpt: String::new(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "STS's answer is not an STS answer: HTTP 502, no content type, empty body"
+        );
+    }
 }

@@ -299,6 +299,23 @@ fn session_credentials(
         message: "the answer holds no credentials".into(),
     })?;
     let expiration = u64::try_from(creds.expiration.secs()).unwrap_or(0);
+    // The SDK fills a required field it did not find with a default (an empty string, the
+    // epoch): a truncated answer would become credentials that cannot work.
+    let missing = [
+        ("AccessKeyId", creds.access_key_id.is_empty()),
+        ("SecretAccessKey", creds.secret_access_key.is_empty()),
+        ("SessionToken", creds.session_token.is_empty()),
+        ("Expiration", expiration == 0),
+    ]
+    .iter()
+    .filter(|(_, missing)| *missing)
+    .map(|(name, _)| *name)
+    .collect::<Vec<_>>();
+    if !missing.is_empty() {
+        return Err(StsError::Incomplete {
+            missing: missing.join(", "),
+        });
+    }
     Ok(SessionCredentials {
         access_key_id: creds.access_key_id,
         secret_access_key: SecretString::new(creds.secret_access_key),

@@ -36,6 +36,31 @@ pub fn flow(error: &FlowError) -> Failure {
                 }
             },
         ),
+        FlowError::FidoSerial { serial, .. } => Failure::usage(
+            error.to_string(),
+            format!(
+                "STS cannot use a FIDO key from a command line (only the AWS console can): set \
+                 mfa_serial to a virtual or hardware TOTP device (`mfa register` makes one on a \
+                 YubiKey's OATH application) instead of {serial}"
+            ),
+        ),
+        FlowError::ClockOff {
+            call,
+            error,
+            skew_seconds,
+        } => Failure::runtime(
+            format!(
+                "STS {call} failed: {error} — and STS's clock is {} {} ours",
+                human_seconds(skew_seconds.unsigned_abs()),
+                if *skew_seconds > 0 {
+                    "ahead of"
+                } else {
+                    "behind"
+                }
+            ),
+            "codes and signatures depend on the time: set this machine's clock right (e.g. \
+             `timedatectl set-ntp true`), then run again",
+        ),
         FlowError::Credentials(error) => credentials(error),
         FlowError::Source(error) => source(error),
         FlowError::Sts {
@@ -124,6 +149,11 @@ pub fn sts(
             "STS's message says what it refused; `mfa doctor` checks the keys, the clock and the \
              profile chain",
         ),
+        StsError::Malformed { .. } | StsError::Incomplete { .. } => Failure::runtime(
+            what,
+            "something between you and STS answered instead (a proxy, a captive portal, a wrong \
+             AWS_ENDPOINT_URL_STS): check the endpoint and the network, then run again",
+        ),
     }
 }
 
@@ -131,10 +161,23 @@ pub fn sts(
 pub fn shared_files(error: &LoadError) -> Failure {
     let what = error.to_string();
     match error {
+        LoadError::Unreadable { source, .. }
+            if source.kind() == std::io::ErrorKind::InvalidData =>
+        {
+            Failure::usage(
+                what,
+                "save it as UTF-8 text (the AWS CLI cannot read it either), or point \
+                 AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE elsewhere",
+            )
+        }
         LoadError::Unreadable { .. } => Failure::usage(
             what,
             "make the file readable by you (`chmod 600`), or point AWS_CONFIG_FILE / \
              AWS_SHARED_CREDENTIALS_FILE elsewhere",
+        ),
+        LoadError::UnclosedSection { .. } => Failure::usage(
+            what,
+            "close it (`[profile NAME]`) or remove the line; the AWS CLI refuses the file too",
         ),
         LoadError::NotAFile { .. } | LoadError::TooBig { .. } => Failure::usage(
             what,
@@ -335,6 +378,16 @@ pub fn chain(error: &ChainError) -> Failure {
     }
 }
 
+/// `seconds` as the user reads it: `95 s`, `12 min`, `3 h`, `2 days`.
+fn human_seconds(seconds: u64) -> String {
+    match seconds {
+        0..120 => format!("{seconds} s"),
+        120..7200 => format!("{} min", seconds / 60),
+        7200..172_800 => format!("{} h", seconds / 3600),
+        _ => format!("{} days", seconds / 86_400),
+    }
+}
+
 /// A failure of [`crate::aws::eks::token`].
 pub fn eks(error: &EksError) -> Failure {
     match error {
@@ -373,6 +426,11 @@ pub fn caller_identity(error: &StsError) -> Failure {
         | StsError::Other { .. } => Failure::runtime(
             what,
             "check the profile's long-term keys (`mfa doctor` shows which are used)",
+        ),
+        StsError::Malformed { .. } | StsError::Incomplete { .. } => Failure::runtime(
+            what,
+            "something between you and STS answered instead (a proxy, a wrong \
+             AWS_ENDPOINT_URL_STS): check the endpoint and the network",
         ),
     }
 }

@@ -30,6 +30,7 @@ pub fn source(error: &SourceError) -> Failure {
                 }
             },
         ),
+        SourceError::KeyAbsent(error) => yubikey_for_session(error),
         SourceError::InvalidCode { kind } => Failure::runtime(
             format!("the {kind} gave something that is not a 6 or 8 digit code"),
             "check what it prints (run with -v), or choose another source with --source",
@@ -281,7 +282,16 @@ pub fn prompt(error: &PromptError) -> Failure {
              or let mfa compute it: plug in the YubiKey, or store the seed with `mfa totp add`"
         }
     };
-    Failure::runtime(error.to_string(), fix)
+    match error {
+        // What the user gave is not a code: a usage error, like a bad option.
+        PromptError::StdinNotACode | PromptError::EnvNotACode => {
+            Failure::usage(error.to_string(), fix)
+        }
+        PromptError::Terminal(_)
+        | PromptError::TooManyAttempts { .. }
+        | PromptError::Stdin(_)
+        | PromptError::NoInput { .. } => Failure::runtime(error.to_string(), fix),
+    }
 }
 
 #[cfg(test)]

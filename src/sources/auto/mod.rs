@@ -208,7 +208,17 @@ impl CodeSource for AutoSource {
             }
             self.last = Some(kind);
             match self.sources[index].code(request, terminal) {
-                Err(SourceError::Unavailable { kind, reason }) => {
+                // The only source: its own error says what to do.
+                Err(SourceError::KeyAbsent(error)) if count == 1 => {
+                    terminal.explain(1, &error.to_string());
+                    return Err(SourceError::KeyAbsent(error));
+                }
+                Err(absent @ (SourceError::Unavailable { .. } | SourceError::KeyAbsent(_))) => {
+                    let (kind, reason) = match absent {
+                        SourceError::KeyAbsent(error) => (SourceKind::Yubikey, error.to_string()),
+                        SourceError::Unavailable { kind, reason } => (kind, reason),
+                        other => return Err(other),
+                    };
                     match self.sources.get(index + 1) {
                         Some(next) => terminal.explain(
                             1,

@@ -7,7 +7,7 @@ use std::fmt;
 use super::account::AccountError;
 use crate::keystore::KeystoreError;
 use crate::oath::OathError;
-use crate::sources::{SourceError, SourceKind};
+use crate::sources::SourceError;
 use crate::transport::TransportError;
 
 /// Where the OATH password that was tried came from.
@@ -100,14 +100,11 @@ impl YubikeyError {
     }
 
     /// The error as a [`SourceError`] for [`crate::sources::CodeSource`] callers:
-    /// [`SourceError::Unavailable`] when [`YubikeyError::key_absent`] (so `auto` moves on),
+    /// [`SourceError::KeyAbsent`] when [`YubikeyError::key_absent`] (so `auto` moves on),
     /// else the error itself.
     pub fn into_source_error(self) -> SourceError {
         if self.key_absent() {
-            return SourceError::Unavailable {
-                kind: SourceKind::Yubikey,
-                reason: self.to_string(),
-            };
+            return SourceError::KeyAbsent(Box::new(self));
         }
         SourceError::Yubikey(self)
     }

@@ -124,6 +124,23 @@ impl StsDouble {
         self.service.secret_of(access_key_id)
     }
 
+    /// The temporary credentials the double issued so far: `(access key id, secret access key,
+    /// session token)` each. For tests that look for them where they must not be.
+    pub fn issued(&self) -> Vec<(String, String, String)> {
+        self.service
+            .state()
+            .sessions
+            .iter()
+            .map(|(id, s)| {
+                (
+                    id.clone(),
+                    s.secret_access_key.clone(),
+                    s.session_token.clone(),
+                )
+            })
+            .collect()
+    }
+
     /// Changes the server clock's offset from system time (seconds; for skew tests).
     pub fn set_clock_offset(&self, secs: i64) {
         self.service.clock.set_offset(secs);

@@ -185,6 +185,8 @@ fn sts_problem(error: &StsError, endpoint: &str) -> Check {
         | StsError::MfaSerialInvalid { .. }
         | StsError::AccessDenied { .. }
         | StsError::Validation { .. }
+        | StsError::Malformed { .. }
+        | StsError::Incomplete { .. }
         | StsError::Other { .. } => (
             Status::Fail,
             "check the profile's long-term keys (`aws sts get-caller-identity --profile …` \
