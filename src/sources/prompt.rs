@@ -195,6 +195,7 @@ impl CodeSource for PromptSource {
                 return Ok(code);
             }
         }
+        terminal.cannot_ask(&format!("MFA code for {}", request.mfa_serial));
         Err(PromptError::NoInput {
             mfa_serial: request.mfa_serial.to_owned(),
         }
