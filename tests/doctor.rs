@@ -361,3 +361,33 @@ fn an_unreachable_sts_is_a_warning_naming_the_endpoint() {
     assert_eq!(clock["status"], "warn");
     assert!(clock["detail"].as_str().unwrap().contains("not checked"));
 }
+
+/// gpg's scdaemon opens a key's reader exclusively unless `pcsc-shared` is set: the doctor names
+/// the reader, scdaemon and both fixes instead of reporting no key.
+#[test]
+fn a_reader_held_exclusively_is_reported_with_scdaemon_and_the_fixes() {
+    let slot = insert_card(CardConfig::default());
+    add_aws_account(&slot, &[]);
+    let sandbox = configured();
+    // What scdaemon does without pcsc-shared.
+    let context = pcsc::Context::establish(pcsc::Scope::User).unwrap();
+    let reader = std::ffi::CString::new(slot.reader()).unwrap();
+    let held = context
+        .connect(&reader, pcsc::ShareMode::Exclusive, pcsc::Protocols::ANY)
+        .unwrap();
+    let report = doctor(&sandbox, &[], &["--json"]);
+    let shown = report.stdout.clone();
+    assert!(shown.contains(slot.reader()), "{shown}");
+    assert!(shown.contains("in use by another program"), "{shown}");
+    assert!(shown.contains("scdaemon"), "{shown}");
+    assert!(shown.contains("gpgconf --kill scdaemon"), "{shown}");
+    assert!(shown.contains("pcsc-shared"), "{shown}");
+    assert_ne!(report.json()["status"], "ok", "{shown}");
+    drop(held);
+    let report = doctor(&sandbox, &[], &["--json"]);
+    assert!(
+        !report.stdout.contains("in use by another program"),
+        "{}",
+        report.stdout
+    );
+}
