@@ -189,6 +189,40 @@ fn a_secret_in_the_desktop_keyring_is_listed_and_reported_out_of_reach_without_a
         "{what}"
     );
     assert!(hint.contains("desktop session"), "{hint}");
+
+    // `mfa doctor` says where new items go, and what is out of reach.
+    let keyring_check = |desktop: Option<&Desktop>| -> Value {
+        let out = mfa(&sandbox, desktop, None)
+            .args(["doctor", "--json"])
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == "keyring")
+            .unwrap()
+            .clone()
+    };
+    let inside = keyring_check(Some(&desktop));
+    assert_eq!(inside["status"], "ok", "{inside}");
+    let detail = inside["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("new items go to the desktop keyring (Secret Service)"),
+        "{detail}"
+    );
+    assert!(detail.contains("1 in the desktop keyring"), "{detail}");
+    let outside = keyring_check(None);
+    assert_eq!(outside["status"], "warn", "{outside}");
+    let detail = outside["detail"].as_str().unwrap();
+    let expected = "1 item(s) kept in the desktop keyring (Secret Service) cannot be reached \
+                    from here (no session bus";
+    assert!(detail.contains(expected), "{detail}");
+    assert!(
+        detail.contains("new items go to the kernel user keyring"),
+        "{detail}"
+    );
 }
 
 #[test]

@@ -100,6 +100,7 @@ fn without_pcscd_the_key_checks_warn() {
             "profile",
             "mfa_serial",
             "cache",
+            "keyring",
             "sts",
             "clock"
         ]
@@ -244,6 +245,7 @@ fn a_good_setup_with_the_virtual_key_and_sts() {
             "mfa_serial",
             "oath-account",
             "cache",
+            "keyring",
             "sts",
             "clock"
         ]
@@ -296,7 +298,7 @@ fn a_good_setup_with_the_virtual_key_and_sts() {
     // The same report for humans: one line per check, all ok.
     let human = doctor(&sandbox, &[("AWS_ENDPOINT_URL_STS", &sts.url())], &[]);
     assert_eq!(human.code, Some(0));
-    assert_eq!(human.stdout.lines().count(), 10, "{}", human.stdout);
+    assert_eq!(human.stdout.lines().count(), 11, "{}", human.stdout);
     assert!(
         human.stdout.lines().all(|l| l.starts_with("ok  ")),
         "{}",

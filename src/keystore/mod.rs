@@ -35,7 +35,9 @@ use crate::secret::SecretBytes;
 use index::Index;
 
 /// Where an item is kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Backend {
     /// The desktop's Secret Service on the D-Bus session bus (Linux).

@@ -12,6 +12,7 @@
 //! | `mfa_yubikey_serial` | only when set and not a number |
 //! | `oath-account` | that device's OATH account is on the key (LIST only: no touch, no code) |
 //! | `cache` | the cache directory (path, owner, mode) and what it holds |
+//! | `keyring` | where new keyring items go, what the index records, items out of reach |
 //! | `sts` | STS accepts the long-term keys (`GetCallerIdentity`: no MFA code is spent) |
 //! | `clock` | the local clock against the `Date` header of STS's answer (±30 s) |
 //!
@@ -36,6 +37,7 @@ use crate::cli::context::checked_clock;
 use crate::cli::output::{json_text, write_out};
 use crate::cli::sources::{self, ProfileDevice, ProfileUse, profile_device};
 use crate::cli::{Context, Exit, Failure, interrupt};
+use crate::keystore::OsKeyring;
 use crate::secret::SecretString;
 use crate::sources::auto::SourceSetting;
 use crate::sources::yubikey::{Connector, YubikeySource};
@@ -43,6 +45,7 @@ use crate::terminal::Terminal;
 
 mod aws;
 mod card;
+mod keyring;
 mod sts;
 
 pub use sts::{MAX_SKEW_SECS, Probe, SdkProbe, StsProbe};
@@ -124,6 +127,8 @@ pub struct DoctorSetup<'a> {
     pub cache_dir: Option<PathBuf>,
     /// The environment, for `AWS_*` keys, the region and the STS endpoint.
     pub var: &'a dyn Fn(&str) -> Option<OsString>,
+    /// The OS keyring to examine (`None`: no `keyring` check).
+    pub keyring: Option<&'a OsKeyring>,
 }
 
 /// `mfa doctor`, with the process's environment, PC/SC service, network, clock and stdout.
@@ -147,6 +152,7 @@ pub fn run(ctx: &mut Context, json: bool) -> Result<Exit, Failure> {
         Err(_) => sources::yubikey_options(ctx, &ProfileDevice::default())?,
     };
     let mut source = sources::yubikey_source(ctx, options);
+    let keyring = ctx.keyring();
     let var = ctx.env.lookup();
     let setup = DoctorSetup {
         profile: &ctx.global.profile,
@@ -155,6 +161,7 @@ pub fn run(ctx: &mut Context, json: bool) -> Result<Exit, Failure> {
         files,
         cache_dir: default_location(var, ctx.env.home()),
         var,
+        keyring: Some(&keyring),
     };
     let mut sts = SdkProbe::new(var);
     let clock = checked_clock()?;
@@ -238,6 +245,10 @@ pub fn examine<C: Connector>(
         ));
     }
     checks.push(aws::cache(setup, &profile, clock()));
+    if let Some(os_keyring) = setup.keyring {
+        let session_bus = (setup.var)("DBUS_SESSION_BUS_ADDRESS").is_some();
+        checks.push(keyring::keyring(os_keyring, session_bus));
+    }
     checks.extend(sts::sts_and_clock(setup, &profile, sts, clock));
     Report {
         status: checks.iter().map(|c| c.status).max().unwrap_or(Status::Ok),

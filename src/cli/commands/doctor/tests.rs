@@ -269,6 +269,7 @@ impl Home {
             locations,
             cache_dir: Some(self.cache_dir()),
             var: &var,
+            keyring: None,
         };
         let store = MemoryStore::default();
         let placeholder = std::mem::replace(cards, Cards::NoService);
