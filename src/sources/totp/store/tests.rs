@@ -199,6 +199,6 @@ fn location_names_the_file_or_keyring_entry() {
     );
     assert_eq!(
         store.location("x", StoreKind::Keyring),
-        "the OS keyring (mfa:totp:x)"
+        "the OS keyring (item totp:x)"
     );
 }
