@@ -106,6 +106,12 @@ impl SystemTerminal {
         self
     }
 
+    /// Whether a request to act can reach someone: a terminal, or (with none) a notification
+    /// server on the session bus ([`Terminal::alert`]).
+    pub fn can_alert(&self) -> bool {
+        self.tty.is_some() || self.desktop().is_some_and(Notifier::server_answers)
+    }
+
     /// The desktop notifier, when there is no terminal and a session bus to try.
     fn desktop(&self) -> Option<&Notifier> {
         self.desktop.as_ref().filter(|_| self.tty.is_none())

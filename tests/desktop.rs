@@ -23,6 +23,7 @@ use common::fixtures::{ARN, NO_PCSCD, SEED_SHA1, now};
 use common::output::{assert_two_line_failure, stderr_of, stdout_of};
 use common::ykman::ykman_add;
 use common::{CardConfig, Sandbox, TouchMode};
+use mfa::aws::cache::SessionKey;
 use mfa_sts::StsDouble;
 use serde_json::Value;
 
@@ -43,6 +44,21 @@ fn mfa(sandbox: &Sandbox, desktop: Option<&Desktop>, sts: Option<&StsDouble>) ->
     cmd
 }
 
+/// Should the desktop keyring not answer, `mfa` falls back to the kernel user keyring, which is
+/// the machine's, not the sandbox's: whatever a test may have put there under alice's names is
+/// removed when the test ends, pass or fail, so other tests never find it.
+struct KernelLeftovers;
+
+impl Drop for KernelLeftovers {
+    fn drop(&mut self) {
+        use mfa::keystore::{OsKeyring, SecretStore};
+        let session = SessionKey::session_token(common::aws::ACCESS_KEY, ARN).id();
+        for name in [format!("totp:{ARN}"), format!("session:{session}")] {
+            let _ = OsKeyring::default().delete(&name);
+        }
+    }
+}
+
 fn index(sandbox: &Sandbox) -> Vec<Value> {
     let text = std::fs::read_to_string(sandbox.path(".local/share/mfa/keyring-index.json"))
         .unwrap_or_else(|e| panic!("no keyring index: {e}"));
@@ -52,6 +68,7 @@ fn index(sandbox: &Sandbox) -> Vec<Value> {
 
 #[test]
 fn keyring_sessions_go_to_the_secret_service_and_the_second_run_is_served_from_it() {
+    let _leftovers = KernelLeftovers;
     let sts = alice_sts(vec![]);
     let sandbox = alice_sandbox(&config("mfa_cache = keyring\n"));
     let desktop = Desktop::with_keyring(sandbox.home.path());
@@ -129,6 +146,7 @@ fn keyring_sessions_go_to_the_secret_service_and_the_second_run_is_served_from_i
 
 #[test]
 fn a_secret_in_the_desktop_keyring_is_listed_and_reported_out_of_reach_without_a_bus() {
+    let _leftovers = KernelLeftovers;
     let sandbox = alice_sandbox(&config(""));
     let desktop = Desktop::with_keyring(sandbox.home.path());
     let mut add = mfa(&sandbox, Some(&desktop), None)
@@ -300,4 +318,46 @@ fn a_question_that_cannot_be_asked_is_sent_as_a_desktop_notification() {
     let body = sent[0]["body"].as_str().unwrap();
     assert!(body.contains("Profile default"), "{body}");
     assert!(body.contains(ARN), "{body}");
+}
+
+/// kubectl run by an editor: `mfa eks-token` with no terminal refuses a touch nobody was asked
+/// for — unless the desktop can be told, then it asks by notification and waits for the touch.
+#[test]
+fn eks_token_with_no_terminal_waits_for_a_touch_only_when_a_notification_can_ask_for_it() {
+    let world = common::aws::World::new();
+    let mut desktop = Desktop::bus(world.sandbox.home.path());
+    let slot = insert_card(CardConfig {
+        touch: TouchMode::Delay(Duration::from_millis(800)),
+        ..CardConfig::default()
+    });
+    ykman_add(&slot, &["--touch"], OATH_ACCOUNT, SEED_SHA1);
+    let eks_token = |desktop: &Desktop| {
+        world
+            .sandbox
+            .mfa_std_without_tty()
+            .envs(desktop.env())
+            .env("AWS_ENDPOINT_URL_STS", world.sts.url())
+            .args(["--no-cache", "eks-token", "--cluster", "desk"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+
+    // A bus but no notification server: refused at once, nothing spent.
+    let refused = eks_token(&desktop);
+    let [what, _] = assert_two_line_failure(&refused, 1);
+    assert!(what.contains("needs a touch"), "{what}");
+    assert_eq!(slot.card().touch_count(), 0);
+    assert_eq!(world.sts.mfa_calls(), 0);
+
+    // With one: the touch is asked for on the desktop, given, and the token made.
+    desktop.start_notification_server();
+    let out = eks_token(&desktop);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(stdout_of(&out).contains("k8s-aws-v1."));
+    assert_eq!(slot.card().touch_count(), 1);
+    assert_eq!(world.sts.mfa_calls(), 1);
+    let sent = desktop.notifications();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["summary"], "mfa: touch your YubiKey");
 }

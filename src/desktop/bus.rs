@@ -13,6 +13,9 @@ pub const TIMEOUT: Duration = Duration::from_millis(1500);
 /// The Secret Service's well-known name.
 #[cfg(target_os = "linux")]
 const SECRET_SERVICE: &str = "org.freedesktop.secrets";
+/// The notification server's well-known name.
+#[cfg(target_os = "linux")]
+pub(crate) const NOTIFICATIONS: &str = "org.freedesktop.Notifications";
 
 /// `work()`'s answer, or `None` when it takes longer than `timeout`.
 pub fn bounded<T: Send + 'static>(
@@ -37,11 +40,23 @@ pub fn bounded<T: Send + 'static>(
 /// without it libdbus may try to start a bus of its own (X11 autolaunch).
 #[cfg(target_os = "linux")]
 pub fn secret_service_answers() -> bool {
-    bounded(TIMEOUT, || {
+    name_answers(SECRET_SERVICE)
+}
+
+/// Whether a notification server owns its name on the session bus, or can be started there.
+/// Same condition as [`secret_service_answers`].
+#[cfg(target_os = "linux")]
+pub fn notifications_answer() -> bool {
+    name_answers(NOTIFICATIONS)
+}
+
+#[cfg(target_os = "linux")]
+fn name_answers(name: &'static str) -> bool {
+    bounded(TIMEOUT, move || {
         let connection = dbus::blocking::Connection::new_session().ok()?;
         let proxy = connection.with_proxy("org.freedesktop.DBus", "/org/freedesktop/DBus", TIMEOUT);
         let (owned,): (bool,) = proxy
-            .method_call("org.freedesktop.DBus", "NameHasOwner", (SECRET_SERVICE,))
+            .method_call("org.freedesktop.DBus", "NameHasOwner", (name,))
             .ok()?;
         if owned {
             return Some(true);
@@ -49,7 +64,7 @@ pub fn secret_service_answers() -> bool {
         let (names,): (Vec<String>,) = proxy
             .method_call("org.freedesktop.DBus", "ListActivatableNames", ())
             .ok()?;
-        Some(names.iter().any(|n| n == SECRET_SERVICE))
+        Some(names.iter().any(|n| n == name))
     })
     .flatten()
     .unwrap_or(false)
@@ -58,6 +73,12 @@ pub fn secret_service_answers() -> bool {
 /// No session bus on this platform.
 #[cfg(not(target_os = "linux"))]
 pub fn secret_service_answers() -> bool {
+    false
+}
+
+/// No session bus on this platform.
+#[cfg(not(target_os = "linux"))]
+pub fn notifications_answer() -> bool {
     false
 }
 

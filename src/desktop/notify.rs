@@ -23,6 +23,11 @@ impl Notifier {
         }
     }
 
+    /// Whether a notification server answers on the session bus now (bounded, like sending).
+    pub fn server_answers(&self) -> bool {
+        super::bus::notifications_answer()
+    }
+
     /// The profile named in the notifications.
     pub fn profile(&self) -> &str {
         &self.profile
@@ -50,7 +55,7 @@ fn send(summary: String, body: String, expire_ms: i32) -> bool {
     bounded(TIMEOUT, move || {
         let connection = dbus::blocking::Connection::new_session().ok()?;
         let proxy = connection.with_proxy(
-            "org.freedesktop.Notifications",
+            super::bus::NOTIFICATIONS,
             "/org/freedesktop/Notifications",
             TIMEOUT,
         );
