@@ -18,6 +18,7 @@ pub mod aws;
 pub mod children;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod desktop;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod keystore;

@@ -10,6 +10,9 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Write};
 
+use std::time::Duration;
+
+use crate::desktop::Notifier;
 use crate::secret::SecretString;
 
 /// `text` with every control character (C0, DEL, C1 — ESC among them) shown as an escape
@@ -51,6 +54,20 @@ pub trait Terminal {
 
     /// Whether questions can be asked (a terminal is attached).
     fn is_interactive(&self) -> bool;
+
+    /// A request to act now (touch the key), shown like a notice; with no terminal, also sent
+    /// as a desktop notification where a session bus answers (docs/desktop.md). `shown_for` is
+    /// how long the request stands.
+    fn alert(&mut self, text: &str, shown_for: std::time::Duration) {
+        let _ = shown_for;
+        self.notice(text);
+    }
+
+    /// A question that could not be asked for want of a terminal. Nothing is shown here (the
+    /// caller's error says it); with no terminal it is sent as a desktop notification.
+    fn cannot_ask(&mut self, question: &str) {
+        let _ = question;
+    }
 }
 
 /// The process's real terminal: `/dev/tty` if it can be opened, else stderr for notices and no
@@ -58,6 +75,7 @@ pub trait Terminal {
 pub struct SystemTerminal {
     tty: Option<File>,
     verbosity: u8,
+    desktop: Option<Notifier>,
 }
 
 impl SystemTerminal {
@@ -69,7 +87,34 @@ impl SystemTerminal {
             .open("/dev/tty")
             .ok()
             .filter(|f| f.is_terminal());
-        SystemTerminal { tty, verbosity }
+        SystemTerminal {
+            tty,
+            verbosity,
+            desktop: None,
+        }
+    }
+
+    /// Whether `/dev/tty` could be opened.
+    pub fn has_tty(&self) -> bool {
+        self.tty.is_some()
+    }
+
+    /// Sends touch requests and unaskable questions to the desktop too, when there is no
+    /// terminal (see [`Terminal::alert`]).
+    pub fn with_desktop(mut self, notifier: Option<Notifier>) -> Self {
+        self.desktop = notifier;
+        self
+    }
+
+    /// Whether a request to act can reach someone: a terminal, or (with none) a notification
+    /// server on the session bus ([`Terminal::alert`]).
+    pub fn can_alert(&self) -> bool {
+        self.tty.is_some() || self.desktop().is_some_and(Notifier::server_answers)
+    }
+
+    /// The desktop notifier, when there is no terminal and a session bus to try.
+    fn desktop(&self) -> Option<&Notifier> {
+        self.desktop.as_ref().filter(|_| self.tty.is_none())
     }
 
     fn write_line(&mut self, text: &str) {
@@ -100,6 +145,7 @@ impl Terminal for SystemTerminal {
 
     fn ask(&mut self, prompt: &str) -> io::Result<Option<String>> {
         let Some(tty) = &mut self.tty else {
+            self.cannot_ask(prompt);
             return Ok(None);
         };
         write!(tty, "{}", printable(prompt, true))?;
@@ -111,6 +157,7 @@ impl Terminal for SystemTerminal {
 
     fn ask_secret(&mut self, prompt: &str) -> io::Result<Option<SecretString>> {
         if self.tty.is_none() {
+            self.cannot_ask(prompt);
             return Ok(None);
         }
         // rpassword opens /dev/tty itself, turns echo off and restores it.
@@ -119,6 +166,27 @@ impl Terminal for SystemTerminal {
 
     fn is_interactive(&self) -> bool {
         self.tty.is_some()
+    }
+
+    fn alert(&mut self, text: &str, shown_for: std::time::Duration) {
+        self.write_line(text);
+        if let Some(desktop) = self.desktop() {
+            let sent = desktop.send("mfa: touch your YubiKey", text, shown_for);
+            self.explain(2, &format!("desktop notification sent: {sent}"));
+        }
+    }
+
+    fn cannot_ask(&mut self, question: &str) {
+        if let Some(desktop) = self.desktop() {
+            let question = question.trim().trim_end_matches(':');
+            let body = format!(
+                "mfa has no terminal to ask “{question}”. Run `mfa -p {} login` in a terminal \
+                 first, or see `mfa doctor`.",
+                desktop.profile()
+            );
+            let sent = desktop.send("mfa: an answer is needed", &body, Duration::from_secs(30));
+            self.explain(2, &format!("desktop notification sent: {sent}"));
+        }
     }
 }
 
@@ -131,6 +199,8 @@ pub struct ScriptedTerminal {
     pub explanations: Vec<(u8, String)>,
     /// Every prompt asked.
     pub prompts: Vec<String>,
+    /// Every question that could not be asked ([`Terminal::cannot_ask`]).
+    pub unasked: Vec<String>,
     answers: VecDeque<String>,
     interactive: bool,
 }
@@ -175,6 +245,10 @@ impl Terminal for ScriptedTerminal {
 
     fn ask_secret(&mut self, prompt: &str) -> io::Result<Option<SecretString>> {
         Ok(self.next_answer(prompt).map(SecretString::new))
+    }
+
+    fn cannot_ask(&mut self, question: &str) {
+        self.unasked.push(question.to_owned());
     }
 
     fn is_interactive(&self) -> bool {

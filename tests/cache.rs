@@ -238,7 +238,7 @@ struct KeyringEntry(SessionKey);
 
 impl Drop for KeyringEntry {
     fn drop(&mut self) {
-        let _ = SessionCache::keyring(Box::new(OsKeyring), None).remove(&self.0);
+        let _ = SessionCache::keyring(Box::new(OsKeyring::default()), None).remove(&self.0);
     }
 }
 
@@ -248,7 +248,7 @@ fn keyring_sessions_are_listed_and_cleared_too() {
     let sandbox = Sandbox::new();
     let profile = format!("cache-test-{}", std::process::id());
     let entry = KeyringEntry(SessionKey::session_token(&profile, SERIAL));
-    SessionCache::keyring(Box::new(OsKeyring), None)
+    SessionCache::keyring(Box::new(OsKeyring::default()), None)
         .put(
             &entry.0,
             &session(SessionKind::SessionToken, &profile, now() + 3600),

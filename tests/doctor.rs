@@ -100,6 +100,7 @@ fn without_pcscd_the_key_checks_warn() {
             "profile",
             "mfa_serial",
             "cache",
+            "keyring",
             "sts",
             "clock"
         ]
@@ -244,6 +245,7 @@ fn a_good_setup_with_the_virtual_key_and_sts() {
             "mfa_serial",
             "oath-account",
             "cache",
+            "keyring",
             "sts",
             "clock"
         ]
@@ -296,7 +298,7 @@ fn a_good_setup_with_the_virtual_key_and_sts() {
     // The same report for humans: one line per check, all ok.
     let human = doctor(&sandbox, &[("AWS_ENDPOINT_URL_STS", &sts.url())], &[]);
     assert_eq!(human.code, Some(0));
-    assert_eq!(human.stdout.lines().count(), 10, "{}", human.stdout);
+    assert_eq!(human.stdout.lines().count(), 11, "{}", human.stdout);
     assert!(
         human.stdout.lines().all(|l| l.starts_with("ok  ")),
         "{}",
@@ -360,4 +362,34 @@ fn an_unreachable_sts_is_a_warning_naming_the_endpoint() {
     let clock = report.check("clock");
     assert_eq!(clock["status"], "warn");
     assert!(clock["detail"].as_str().unwrap().contains("not checked"));
+}
+
+/// gpg's scdaemon opens a key's reader exclusively unless `pcsc-shared` is set: the doctor names
+/// the reader, scdaemon and both fixes instead of reporting no key.
+#[test]
+fn a_reader_held_exclusively_is_reported_with_scdaemon_and_the_fixes() {
+    let slot = insert_card(CardConfig::default());
+    add_aws_account(&slot, &[]);
+    let sandbox = configured();
+    // What scdaemon does without pcsc-shared.
+    let context = pcsc::Context::establish(pcsc::Scope::User).unwrap();
+    let reader = std::ffi::CString::new(slot.reader()).unwrap();
+    let held = context
+        .connect(&reader, pcsc::ShareMode::Exclusive, pcsc::Protocols::ANY)
+        .unwrap();
+    let report = doctor(&sandbox, &[], &["--json"]);
+    let shown = report.stdout.clone();
+    assert!(shown.contains(slot.reader()), "{shown}");
+    assert!(shown.contains("in use by another program"), "{shown}");
+    assert!(shown.contains("scdaemon"), "{shown}");
+    assert!(shown.contains("gpgconf --kill scdaemon"), "{shown}");
+    assert!(shown.contains("pcsc-shared"), "{shown}");
+    assert_ne!(report.json()["status"], "ok", "{shown}");
+    drop(held);
+    let report = doctor(&sandbox, &[], &["--json"]);
+    assert!(
+        !report.stdout.contains("in use by another program"),
+        "{}",
+        report.stdout
+    );
 }

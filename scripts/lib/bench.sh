@@ -12,7 +12,7 @@ BENCH_ROOT=${BENCH_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BENCH_DIR=${BENCH_DIR:-$BENCH_ROOT/.bench}
 BENCH_VENV=$BENCH_DIR/venv
 BENCH_PACKAGES=(pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools yubikey-manager python3-venv pkg-config libdbus-1-dev awscli fish strace
-  zsh man-db)
+  dbus-daemon dbus-bin gnome-keyring libsecret-tools python3-dbus python3-gi zsh man-db)
 BENCH_PYTHON_REQUIREMENTS=$BENCH_ROOT/scripts/requirements-bench.txt
 BENCH_READER="Virtual PCD 00 00"
 BENCH_EMPTY_READER="Virtual PCD 00 01"

@@ -14,6 +14,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::Failure;
 use super::args::GlobalArgs;
 use crate::aws::profile::{FileLocations, LoadError, SharedFiles};
+use crate::desktop::Notifier;
+use crate::keystore::OsKeyring;
 use crate::secret::SecretString;
 use crate::terminal::{SystemTerminal, Terminal};
 
@@ -32,8 +34,13 @@ pub struct Context {
 impl Context {
     /// The process's own context for `global`.
     pub fn from_process(global: GlobalArgs) -> Context {
-        let terminal = SystemTerminal::open(verbosity(&global));
         let env = Env::from_process();
+        let terminal = SystemTerminal::open(verbosity(&global));
+        // With no terminal, touch requests and unaskable questions also go to the desktop
+        // (docs/desktop.md); only where a session bus is advertised.
+        let notifier = (!terminal.has_tty() && env.session_bus())
+            .then(|| Notifier::new(global.profile.clone()));
+        let terminal = terminal.with_desktop(notifier);
         let files = Files::new(env.file_locations());
         Context {
             global,
@@ -46,6 +53,12 @@ impl Context {
     /// The `-v` level (0 with `--quiet`).
     pub fn verbosity(&self) -> u8 {
         verbosity(&self.global)
+    }
+
+    /// The OS keyring: its index in the data directory, the desktop's Secret Service when a
+    /// session bus is advertised (docs/desktop.md).
+    pub fn keyring(&self) -> OsKeyring {
+        OsKeyring::new(self.env.data_dir(), self.env.session_bus())
     }
 
     /// The shared files for commands that go on without them: a file that cannot be read is
@@ -105,6 +118,24 @@ impl Env {
     /// The lookup, for the layers that take one.
     pub fn lookup(&self) -> &dyn Fn(&str) -> Option<OsString> {
         &*self.lookup
+    }
+
+    /// Whether a D-Bus session bus is advertised (`DBUS_SESSION_BUS_ADDRESS`): a desktop
+    /// session, or an SSH login that pam_systemd gave the user bus. Without it nothing tries
+    /// D-Bus (libdbus would otherwise try to start a bus of its own).
+    pub fn session_bus(&self) -> bool {
+        self.var("DBUS_SESSION_BUS_ADDRESS").is_some()
+    }
+
+    /// `mfa`'s data directory: `$XDG_DATA_HOME/mfa` (an absolute one only), else
+    /// `~/.local/share/mfa`; the keyring index lives there.
+    pub fn data_dir(&self) -> Option<PathBuf> {
+        match self.var("XDG_DATA_HOME").map(PathBuf::from) {
+            Some(path) if path.is_absolute() => Some(path.join("mfa")),
+            _ => self
+                .home()
+                .map(|h| h.join(".local").join("share").join("mfa")),
+        }
     }
 
     /// The home directory, when known.

@@ -13,7 +13,6 @@ use crate::aws::cache::{CacheDir, CacheKind, SessionCache, default_location};
 use crate::aws::chain::{self, CHAIN_VARIABLE, Nesting, ResolvedProfile};
 use crate::aws::flow::{self, FlowContext, Obtained};
 use crate::aws::sts::{StsClient, StsSettings};
-use crate::keystore::OsKeyring;
 use crate::sources::auto::SourceSetting;
 use crate::terminal::Terminal;
 
@@ -90,7 +89,7 @@ pub fn open_cache(ctx: &mut Context, profile: &ResolvedProfile) -> Result<Sessio
     }
     Ok(match (kind, dir, no_cache) {
         (_, dir, true) | (CacheKind::None, dir, _) => SessionCache::disabled(dir),
-        (CacheKind::Keyring, dir, false) => SessionCache::keyring(Box::new(OsKeyring), dir),
+        (CacheKind::Keyring, dir, false) => SessionCache::keyring(Box::new(ctx.keyring()), dir),
         (CacheKind::File, Some(dir), false) => SessionCache::file(dir),
         (CacheKind::File, None, false) => {
             return Err(Failure::runtime(

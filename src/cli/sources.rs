@@ -23,8 +23,9 @@ use crate::transport::DeviceQuery;
 /// (docs/software-totp.md); after that it is stopped rather than waited for forever.
 pub const MFA_PROCESS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// The OS keyring, for sources that keep a `&'static` reference.
-static KEYRING: OsKeyring = OsKeyring;
+/// The OS keyring, for sources that keep a `&'static` reference: built from the first context
+/// that asks (a process has one).
+static KEYRING: std::sync::OnceLock<OsKeyring> = std::sync::OnceLock::new();
 
 /// What a profile says about the MFA device.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -148,7 +149,11 @@ pub fn yubikey_source(
     ctx: &Context,
     options: YubikeyOptions,
 ) -> YubikeySource<'static, PcscConnector> {
-    YubikeySource::new(connector(ctx), &KEYRING, options)
+    YubikeySource::new(
+        connector(ctx),
+        KEYRING.get_or_init(|| ctx.keyring()),
+        options,
+    )
 }
 
 /// The code source the flags and the profile choose: one source, or the `auto` chain.
@@ -190,7 +195,7 @@ pub fn code_source_for(
                     ctx.env.var("XDG_DATA_HOME").as_deref(),
                     ctx.env.home().unwrap_or(std::path::Path::new("")),
                 );
-                let store = TotpStore::new(FileStore::new(dir), Box::new(OsKeyring));
+                let store = TotpStore::new(FileStore::new(dir), Box::new(ctx.keyring()));
                 Box::new(TotpSource::new(store))
             }
             SourceKind::Process => {

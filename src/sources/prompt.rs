@@ -195,6 +195,7 @@ impl CodeSource for PromptSource {
                 return Ok(code);
             }
         }
+        terminal.cannot_ask(&format!("MFA code for {}", request.mfa_serial));
         Err(PromptError::NoInput {
             mfa_serial: request.mfa_serial.to_owned(),
         }
@@ -355,10 +356,14 @@ mod tests {
     fn nothing_at_all_names_the_serial() {
         // The advice naming every way to give a code is the cli's (`cli::advice::sources`).
         let mut source = PromptSource::default();
-        let error = failure(source.code(&request(), &mut ScriptedTerminal::headless()));
+        let mut terminal = ScriptedTerminal::headless();
+        let error = failure(source.code(&request(), &mut terminal));
         assert!(matches!(error, PromptError::NoInput { .. }), "{error:?}");
         let what = error.to_string();
         assert!(what.contains(ARN), "{what}");
+        // The terminal is told a question could not be asked (a desktop notification, for the
+        // real one: docs/desktop.md).
+        assert_eq!(terminal.unasked, [format!("MFA code for {ARN}")]);
     }
 
     #[test]

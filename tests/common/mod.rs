@@ -12,6 +12,7 @@
 //! | [`ykman`] | Yubico's `ykman` against a bench reader |
 //! | [`yubikey`] | `mfa code` compared with ykman inside one time step |
 //! | [`aws`] | alice's `~/.aws` files and the STS double ([`aws::World`]) |
+//! | [`desktop`] | a private session bus with gnome-keyring and a notification server |
 //! | [`consumers`] | the programs that use the credentials: AWS CLI v2, botocore, bash, fish |
 //! | [`cache`] | made-up cached sessions written through the library's `SessionCache` |
 //! | [`snapshot`] | the environment of the snapshot tests (`tests/snapshots.rs`) |
@@ -31,6 +32,7 @@ pub mod aws;
 pub mod bench;
 pub mod cache;
 pub mod consumers;
+pub mod desktop;
 pub mod fixtures;
 pub mod iam;
 pub mod output;

@@ -45,6 +45,9 @@ impl Sandbox {
                 cmd.env_remove(key.as_ref());
             }
         }
+        // Never the caller's desktop session: its keyring and notifications are not ours to
+        // fill (tests/common/desktop.rs gives a test a session of its own).
+        cmd.env_remove("DBUS_SESSION_BUS_ADDRESS");
         cmd.env("HOME", self.home.path())
             .env("XDG_CACHE_HOME", self.home.path().join(".cache"))
             .env("XDG_DATA_HOME", self.home.path().join(".local/share"))

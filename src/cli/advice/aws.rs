@@ -266,9 +266,16 @@ pub fn cache(error: &CacheError) -> Failure {
         CacheError::Keyring(KeystoreError::AccessDenied { .. } | KeystoreError::Failed { .. }) => {
             Failure::runtime(
                 error.to_string(),
-                "check that the user keyring works (`keyctl show @u`), or set mfa_cache = file \
-                 in the profile",
+                "check that the OS keyring works (`mfa doctor`), or set mfa_cache = file in the \
+                 profile",
             )
+        }
+        CacheError::Keyring(KeystoreError::OutOfReach { .. }) => Failure::runtime(
+            error.to_string(),
+            super::keystore::out_of_reach_hint("set mfa_cache = file in the profile"),
+        ),
+        CacheError::Keyring(KeystoreError::Index { .. }) => {
+            Failure::runtime(error.to_string(), super::keystore::index_hint())
         }
         CacheError::NotADirectory { path } => Failure::usage(
             error.to_string(),

@@ -208,8 +208,17 @@ pub fn store(error: &StoreError) -> Failure {
         StoreError::Keyring(KeystoreError::AccessDenied { .. } | KeystoreError::Failed { .. }) => {
             Failure::runtime(
                 what,
-                "check that the OS keyring works (`keyctl show @u` on Linux), or use --store file",
+                "check that the OS keyring works (`mfa doctor`), or use --store file",
             )
+        }
+        StoreError::Keyring(KeystoreError::OutOfReach { .. }) => Failure::runtime(
+            what,
+            super::keystore::out_of_reach_hint(
+                "add the secret again where this session can read it: `mfa totp add --store file`",
+            ),
+        ),
+        StoreError::Keyring(KeystoreError::Index { .. }) => {
+            Failure::runtime(what, super::keystore::index_hint())
         }
     }
 }

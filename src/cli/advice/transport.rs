@@ -63,9 +63,9 @@ pub fn transport(error: &TransportError) -> Failure {
         ),
         TransportError::ReaderBusy { reader } => Failure::runtime(
             format!("the YubiKey in `{reader}` is in use by another program"),
-            "wait for it to finish (an earlier request may still wait for a touch: touch the key \
-             or wait 15 s), or close it (gpg's scdaemon often holds keys: `gpgconf --kill \
-             scdaemon`), then try again",
+            "it is held exclusively, usually by gpg's scdaemon: run `gpgconf --kill scdaemon`, or \
+             add `pcsc-shared` to ~/.gnupg/scdaemon.conf so gpg shares the key (a request waiting \
+             for a touch holds it up to 15 s: touch the key), then try again",
         ),
         TransportError::Timeout { reader } | TransportError::CardUnresponsive { reader } => {
             Failure::runtime(

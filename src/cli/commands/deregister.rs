@@ -11,7 +11,6 @@ use crate::aws::sts::StsSettings;
 use crate::cli::credentials;
 use crate::cli::output::write_out;
 use crate::cli::{Context, Exit, Failure, advice, sources};
-use crate::keystore::OsKeyring;
 use crate::oath::{CredentialId, OathType};
 use crate::sources::totp::{FileStore, TotpStore};
 use crate::sources::yubikey::AWS_ISSUER;
@@ -110,7 +109,7 @@ fn remove_seed(ctx: &mut Context, serial: &str, account: Option<&str>) {
         let data_home = ctx.env.var("XDG_DATA_HOME");
         let store = TotpStore::new(
             FileStore::new(FileStore::default_dir(data_home.as_deref(), &home)),
-            Box::new(OsKeyring),
+            Box::new(ctx.keyring()),
         );
         if let Ok(removed) = store.remove(serial)
             && !removed.is_empty()

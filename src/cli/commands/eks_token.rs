@@ -44,7 +44,9 @@ impl ApiVersion {
 /// Runs `mfa eks-token`.
 pub fn run(ctx: &mut Context, cluster: &str, role: Option<&str>) -> Result<Exit, Failure> {
     let version = api_version(ctx.env.var(EXEC_INFO).as_deref())?;
-    let refuse_touch = !ctx.terminal.is_interactive();
+    // Nobody to tell about a touch (no terminal, no desktop notifications): refuse it at once
+    // rather than wait for a touch nobody was asked for (docs/eks.md).
+    let refuse_touch = !ctx.terminal.can_alert();
     let (profile, obtained) = credentials::obtain_for(
         ctx,
         &Request {

@@ -37,7 +37,7 @@ pub(super) fn calculate<T: Transport + Send>(
     terminal: &mut dyn Terminal,
 ) -> Result<Code, OathError> {
     if credential.touch == Some(true) {
-        terminal.notice(&touch_notice());
+        terminal.alert(&touch_notice(), TOUCH_TIMEOUT);
         return session.calculate_credential(credential, unix_time);
     }
     std::thread::scope(|scope| {
@@ -54,7 +54,7 @@ pub(super) fn calculate<T: Transport + Send>(
         match receiver.recv_timeout(notice_after) {
             Ok(result) => result,
             Err(RecvTimeoutError::Timeout) => {
-                terminal.notice(&touch_notice());
+                terminal.alert(&touch_notice(), TOUCH_TIMEOUT);
                 receiver.recv().unwrap_or_else(|_| Err(stopped()))
             }
             Err(RecvTimeoutError::Disconnected) => Err(stopped()),

@@ -27,7 +27,7 @@ use crate::cli::args::CacheCommand;
 use crate::cli::context::unix_now;
 use crate::cli::output::{self, json_text, write_out};
 use crate::cli::{Context, Exit, Failure, advice};
-use crate::keystore::{KeystoreError, OsKeyring, SecretStore};
+use crate::keystore::{KeystoreError, SecretStore};
 
 /// What the handlers need.
 pub struct CacheIo<'a> {
@@ -55,7 +55,7 @@ pub fn run(ctx: &mut Context, command: &CacheCommand) -> Result<Exit, Failure> {
         command,
         CacheIo {
             dir: default_location(ctx.env.lookup(), ctx.env.home()),
-            keyring: Some(Box::new(OsKeyring)),
+            keyring: Some(Box::new(ctx.keyring())),
             now: unix_now()?,
             out: &mut out,
             err: &mut err,

@@ -12,6 +12,7 @@
 //! | `mfa_yubikey_serial` | only when set and not a number |
 //! | `oath-account` | that device's OATH account is on the key (LIST only: no touch, no code) |
 //! | `cache` | the cache directory (path, owner, mode) and what it holds |
+//! | `keyring` | where new keyring items go, what the index records, items out of reach |
 //! | `sts` | STS accepts the long-term keys (`GetCallerIdentity`: no MFA code is spent) |
 //! | `clock` | the local clock against the `Date` header of STS's answer (±30 s) |
 //! | `registration` | only when an interrupted `mfa register` left a rollback recorded: finishes it |
@@ -38,6 +39,7 @@ use crate::cli::context::checked_clock;
 use crate::cli::output::{json_text, write_out};
 use crate::cli::sources::{self, ProfileDevice, ProfileUse, profile_device};
 use crate::cli::{Context, Exit, Failure, interrupt};
+use crate::keystore::OsKeyring;
 use crate::secret::SecretString;
 use crate::sources::auto::SourceSetting;
 use crate::sources::yubikey::{Connector, YubikeySource};
@@ -45,6 +47,7 @@ use crate::terminal::Terminal;
 
 mod aws;
 mod card;
+mod keyring;
 mod sts;
 
 pub use sts::{MAX_SKEW_SECS, Probe, SdkProbe, StsProbe};
@@ -128,6 +131,8 @@ pub struct DoctorSetup<'a> {
     pub var: &'a dyn Fn(&str) -> Option<OsString>,
     /// What finishing a recorded registration rollback gave (none recorded: `None`).
     pub registration: Option<Check>,
+    /// The OS keyring to examine (`None`: no `keyring` check).
+    pub keyring: Option<&'a OsKeyring>,
 }
 
 /// The `registration` check from finishing the recorded rollbacks.
@@ -181,6 +186,7 @@ pub fn run(ctx: &mut Context, json: bool) -> Result<Exit, Failure> {
         Err(_) => sources::yubikey_options(ctx, &ProfileDevice::default())?,
     };
     let mut source = sources::yubikey_source(ctx, options);
+    let keyring = ctx.keyring();
     let var = ctx.env.lookup();
     let setup = DoctorSetup {
         profile: &ctx.global.profile,
@@ -190,6 +196,7 @@ pub fn run(ctx: &mut Context, json: bool) -> Result<Exit, Failure> {
         cache_dir: default_location(var, ctx.env.home()),
         var,
         registration,
+        keyring: Some(&keyring),
     };
     let mut sts = SdkProbe::new(var);
     let clock = checked_clock()?;
@@ -273,6 +280,10 @@ pub fn examine<C: Connector>(
         ));
     }
     checks.push(aws::cache(setup, &profile, clock()));
+    if let Some(os_keyring) = setup.keyring {
+        let session_bus = (setup.var)("DBUS_SESSION_BUS_ADDRESS").is_some();
+        checks.push(keyring::keyring(os_keyring, session_bus));
+    }
     checks.extend(sts::sts_and_clock(setup, &profile, sts, clock));
     checks.extend(setup.registration.clone());
     Report {

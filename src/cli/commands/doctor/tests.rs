@@ -270,6 +270,7 @@ impl Home {
             cache_dir: Some(self.cache_dir()),
             var: &var,
             registration: None,
+            keyring: None,
         };
         let store = MemoryStore::default();
         let placeholder = std::mem::replace(cards, Cards::NoService);

@@ -33,7 +33,6 @@ use crate::cli::context::unix_now;
 use crate::cli::interrupt::{self, Critical};
 use crate::cli::output::write_out;
 use crate::cli::{Context, Exit, Failure, advice, sources};
-use crate::keystore::OsKeyring;
 use crate::sources::totp::{FileStore, TotpSecret, TotpStore};
 use crate::terminal::Terminal;
 use pending::{IamOutcome, Pending};
@@ -113,7 +112,7 @@ pub fn run(ctx: &mut Context, args: &RegisterArgs) -> Result<Exit, Failure> {
     let data_home = ctx.env.var("XDG_DATA_HOME");
     let totp_store = TotpStore::new(
         FileStore::new(FileStore::default_dir(data_home.as_deref(), &home)),
-        Box::new(OsKeyring),
+        Box::new(ctx.keyring()),
     );
     let serial = match &args.hardware {
         Some(serial) => serial.clone(),
@@ -563,7 +562,7 @@ pub fn finish_pending(ctx: &mut Context, iam: &dyn Iam, dir: &Path) -> Finished 
             let data_home = ctx.env.var("XDG_DATA_HOME");
             let store = TotpStore::new(
                 FileStore::new(FileStore::default_dir(data_home.as_deref(), &home)),
-                Box::new(OsKeyring),
+                Box::new(ctx.keyring()),
             );
             if store.remove(&name).is_ok() {
                 entry.software_name = None;

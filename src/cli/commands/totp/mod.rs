@@ -18,7 +18,6 @@ use crate::cli::args::{TotpCommand, TotpStoreArg};
 use crate::cli::context::Files;
 use crate::cli::output::{json_text, write_out};
 use crate::cli::{Context, Exit, Failure, advice};
-use crate::keystore::OsKeyring;
 use crate::secret::SecretString;
 use crate::sources::totp::{FileStore, Listed, StoreError, StoreKind, TotpSecret, TotpStore};
 use crate::terminal::Terminal;
@@ -50,7 +49,7 @@ pub fn run(ctx: &mut Context, command: TotpCommand) -> Result<Exit, Failure> {
     let data_home = ctx.env.var("XDG_DATA_HOME");
     let store = TotpStore::new(
         FileStore::new(FileStore::default_dir(data_home.as_deref(), home)),
-        Box::new(OsKeyring),
+        Box::new(ctx.keyring()),
     );
     let stdin = std::io::stdin();
     let piped = !stdin.is_terminal();

@@ -135,7 +135,7 @@ fn add_asks_on_the_terminal_without_echo_when_nothing_is_piped() {
         Some("alice@123456789012")
     );
     assert!(
-        h.stderr().contains("the OS keyring (mfa:totp:"),
+        h.stderr().contains("the OS keyring (item totp:"),
         "{}",
         h.stderr()
     );

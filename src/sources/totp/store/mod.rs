@@ -3,9 +3,11 @@
 //! - [`StoreKind::File`] (the default): a 0600 file under `~/.local/share/mfa/totp`
 //!   ([`FileStore`]). It survives reboots, which a seed must: losing it means registering a new
 //!   MFA device.
-//! - [`StoreKind::Keyring`]: the OS keyring ([`crate::keystore`]), entry `mfa:totp:NAME`. On
-//!   Linux that is the kernel user keyring, which keeps the seed out of every file but **forgets
-//!   it at reboot** — for a seed that is also kept elsewhere (a password manager), by choice.
+//! - [`StoreKind::Keyring`]: the OS keyring ([`crate::keystore`]), item `totp:NAME`. On a Linux
+//!   desktop that is the Secret Service (it survives reboots, but SSH and cron without the
+//!   session bus cannot reach it); elsewhere the kernel user keyring, which keeps the seed out of
+//!   every file but **forgets it at reboot** — for a seed that is also kept elsewhere (a password
+//!   manager), by choice.
 //!
 //! Both keep the same text: the secret's canonical `otpauth://` URI. A lookup tries the file,
 //! then the keyring; storing a name in one backend removes it from the other, so a name never has
@@ -105,7 +107,7 @@ pub(crate) fn parse_stored(
     TotpSecret::parse(text).map_err(|e: SecretError| corrupt(e.to_string()))
 }
 
-/// The keyring backend: entries `mfa:totp:NAME` holding the canonical URI.
+/// The keyring backend: items `totp:NAME` holding the canonical URI.
 pub struct KeyringStore {
     keyring: Box<dyn SecretStore>,
 }
@@ -198,7 +200,7 @@ impl TotpStore {
     pub fn location(&self, name: &str, kind: StoreKind) -> String {
         match kind {
             StoreKind::File => self.file.path_of(name).display().to_string(),
-            StoreKind::Keyring => format!("the OS keyring (mfa:{})", key(name)),
+            StoreKind::Keyring => format!("the OS keyring (item {})", key(name)),
         }
     }
 

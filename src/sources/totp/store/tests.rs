@@ -73,7 +73,7 @@ fn keyring_entries_hold_the_uri_under_totp_names() {
 #[test]
 fn keyring_backend_with_the_os_keyring() {
     let name = format!("test:mfa-unit-{}", std::process::id());
-    let keyring = KeyringStore::new(Box::new(OsKeyring));
+    let keyring = KeyringStore::new(Box::new(OsKeyring::default()));
     assert!(keyring.get(&name).unwrap().is_none());
     keyring.put(&name, &eight_digits()).unwrap();
     let found = keyring.get(&name);
@@ -199,6 +199,6 @@ fn location_names_the_file_or_keyring_entry() {
     );
     assert_eq!(
         store.location("x", StoreKind::Keyring),
-        "the OS keyring (mfa:totp:x)"
+        "the OS keyring (item totp:x)"
     );
 }
