@@ -215,7 +215,7 @@ mod scan {
     /// Decodes hex straight into masked bytes: the plain pattern never exists here.
     fn masked_from_hex(hex: &str) -> Option<Vec<u8>> {
         let digits = hex.as_bytes();
-        if digits.len() % 2 != 0 {
+        if !digits.len().is_multiple_of(2) {
             return None;
         }
         let nibble = |d: u8| (d as char).to_digit(16).map(|n| n as u8);
