@@ -22,6 +22,9 @@ pub mod desktop;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod keystore;
+// The crate's only unsafe code: the wiping allocator and mlock (docs/security.md#memory).
+#[allow(unsafe_code)]
+pub mod memory;
 pub mod oath;
 pub mod secret;
 pub mod sources;

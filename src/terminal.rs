@@ -8,12 +8,15 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, IsTerminal, Write};
+use std::io::{self, IsTerminal, Read, Write};
 
 use std::time::Duration;
 
 use crate::desktop::Notifier;
 use crate::secret::SecretString;
+
+/// The longest answer read from the terminal (a longer line is cut there).
+const MAX_ANSWER: usize = 1024;
 
 /// `text` with every control character (C0, DEL, C1 — ESC among them) shown as an escape
 /// (`\x1b`, `\u{9b}`) instead of being sent to the terminal: profile names, account names and
@@ -150,9 +153,23 @@ impl Terminal for SystemTerminal {
         };
         write!(tty, "{}", printable(prompt, true))?;
         tty.flush()?;
-        let mut line = String::new();
-        BufReader::new(tty.try_clone()?).read_line(&mut line)?;
-        Ok(Some(line.trim_end_matches(['\r', '\n']).to_owned()))
+        // The answer may be a code: read byte by byte (no buffer of the reader's own) into
+        // storage of the longest answer taken, wiped after. The line ends at a newline, at the
+        // end of input, or at that length.
+        let mut line = zeroize::Zeroizing::new(Vec::with_capacity(MAX_ANSWER));
+        let mut byte = [0u8; 1];
+        while line.len() < MAX_ANSWER {
+            match tty.read(&mut byte) {
+                Ok(0) => break,
+                Ok(_) if byte[0] == b'\n' => break,
+                Ok(_) => line.push(byte[0]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        zeroize::Zeroize::zeroize(&mut byte);
+        let text = String::from_utf8_lossy(&line);
+        Ok(Some(text.trim_end_matches('\r').to_owned()))
     }
 
     fn ask_secret(&mut self, prompt: &str) -> io::Result<Option<SecretString>> {

@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let doc = IniDocument::parse(text);
     assert_eq!(
-        doc.render(),
+        doc.render().as_str(),
         text,
         "an unedited document must render byte for byte"
     );

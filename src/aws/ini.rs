@@ -11,10 +11,13 @@
 //! blank lines, CRLF line endings and other sections survive `mfa login --write-profile` and
 //! `mfa register --write-config` untouched; lines it adds end the way the file's lines do.
 
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use std::fmt;
 
-/// One line of the file, as written, with what it means.
-#[derive(Debug, Clone, PartialEq, Eq, Zeroize)]
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+/// One line of the file, as written, with what it means. No `Debug`: a line of the credentials
+/// file may be a secret key.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 enum Line {
     /// `[name]`
     Section { name: String, raw: String },
@@ -53,8 +56,10 @@ impl Line {
 /// A parsed shared config or credentials file.
 ///
 /// Each line's `raw` text keeps a `\r` that preceded its `\n`, so a CRLF file renders back byte
-/// for byte. The credentials file holds secrets: the document is wiped when dropped.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+/// for byte. The credentials file holds secrets: the document is wiped when dropped, every
+/// string in it is allocated at its final size (so no copy is left behind by growing), and
+/// `Debug` shows its shape, never a value.
+#[derive(Clone, Default, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct IniDocument {
     lines: Vec<Line>,
     /// Whether the text ended with a newline (kept on rendering).
@@ -63,12 +68,41 @@ pub struct IniDocument {
     crlf: bool,
 }
 
-/// A property and the 1-based line it sits on, for messages that point into the file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl fmt::Debug for IniDocument {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IniDocument")
+            .field("sections", &self.sections())
+            .field("lines", &self.lines.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A property and the 1-based line it sits on, for messages that point into the file. `Debug`
+/// shows the key and the line, not the value.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Property<'a> {
     pub key: &'a str,
     pub value: &'a str,
     pub line: usize,
+}
+
+impl fmt::Debug for Property<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Property")
+            .field("key", &self.key)
+            .field("value", &"[redacted]")
+            .field("line", &self.line)
+            .finish()
+    }
+}
+
+/// `parts` joined in one string allocated at its final size.
+fn concat(parts: &[&str]) -> String {
+    let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        text.push_str(part);
+    }
+    text
 }
 
 impl IniDocument {
@@ -130,9 +164,11 @@ impl IniDocument {
             .map(|index| index + 1)
     }
 
-    /// The document as text: unchanged lines exactly as they were read.
-    pub fn render(&self) -> String {
-        let mut out = String::new();
+    /// The document as text: unchanged lines exactly as they were read. Allocated at its final
+    /// size and wiped on drop, as the credentials file's text must be.
+    pub fn render(&self) -> Zeroizing<String> {
+        let size = self.lines.iter().map(|l| l.raw().len() + 1).sum::<usize>();
+        let mut out = Zeroizing::new(String::with_capacity(size));
         for (i, line) in self.lines.iter().enumerate() {
             if i > 0 {
                 out.push('\n');
@@ -198,7 +234,7 @@ impl IniDocument {
         let new_line = || Line::Property {
             key: key.clone(),
             value: value.into(),
-            raw: format!("{key} = {value}{cr}"),
+            raw: concat(&[&key, " = ", value, cr]),
         };
         let mut current: Option<String> = None;
         let mut replaced = false;
@@ -253,7 +289,7 @@ impl IniDocument {
                 }
                 self.lines.push(Line::Section {
                     name: section.into(),
-                    raw: format!("[{section}]{cr}"),
+                    raw: concat(&["[", section, "]", cr]),
                 });
                 self.lines.push(new_line());
                 self.trailing_newline = true;
@@ -269,7 +305,10 @@ impl IniDocument {
         }
         let cr = self.cr();
         if let Some(last) = self.lines.last_mut() {
-            last.raw_mut().push_str(cr);
+            // A new string of the final size; the old one is wiped.
+            let raw = last.raw_mut();
+            let ended = concat(&[raw, cr]);
+            drop(Zeroizing::new(std::mem::replace(raw, ended)));
         }
         self.trailing_newline = true;
     }
@@ -342,7 +381,7 @@ role_arn: arn:aws:iam::123456789012:role/Admin
             "\r\n\r\n[a]\nmixed = endings\r\n",
             "  odd =   spacing  \t\n[ b ]\n",
         ] {
-            assert_eq!(IniDocument::parse(text).render(), text, "{text:?}");
+            assert_eq!(IniDocument::parse(text).render().as_str(), text, "{text:?}");
         }
     }
 
@@ -386,7 +425,7 @@ role_arn: arn:aws:iam::123456789012:role/Admin
             "arn:aws:iam::123456789012:mfa/bob",
         );
         let expected = SAMPLE.replace("mfa/alice", "mfa/bob");
-        assert_eq!(doc.render(), expected);
+        assert_eq!(doc.render().as_str(), expected);
     }
 
     #[test]
@@ -407,12 +446,12 @@ role_arn: arn:aws:iam::123456789012:role/Admin
         let mut doc = IniDocument::parse("[default]\nregion = x");
         doc.set("session", "aws_session_token", "t");
         assert_eq!(
-            doc.render(),
+            doc.render().as_str(),
             "[default]\nregion = x\n\n[session]\naws_session_token = t\n"
         );
         let mut empty = IniDocument::parse("");
         empty.set("a", "k", "v");
-        assert_eq!(empty.render(), "[a]\nk = v\n");
+        assert_eq!(empty.render().as_str(), "[a]\nk = v\n");
     }
 
     #[test]
@@ -422,7 +461,7 @@ role_arn: arn:aws:iam::123456789012:role/Admin
         doc.set("a", "x", "1");
         doc.set("b", "y", "2");
         assert_eq!(
-            doc.render(),
+            doc.render().as_str(),
             "# c\r\n[a]\r\nk =  v \r\nx = 1\r\n\r\n[b]\r\ny = 2\r\n"
         );
         assert_eq!(
@@ -433,21 +472,24 @@ role_arn: arn:aws:iam::123456789012:role/Admin
         // An LF file stays LF.
         let mut doc = IniDocument::parse("[a]\nk = v");
         doc.set("a", "x", "1");
-        assert_eq!(doc.render(), "[a]\nk = v\nx = 1\n");
+        assert_eq!(doc.render().as_str(), "[a]\nk = v\nx = 1\n");
     }
 
     #[test]
     fn set_collapses_duplicates_with_their_nested_lines() {
         let mut doc = IniDocument::parse("[a]\nk = 1\nk =\n  nested = 1\nz = 2\n");
         doc.set("a", "K", "3");
-        assert_eq!(doc.render(), "[a]\nk = 3\nz = 2\n");
+        assert_eq!(doc.render().as_str(), "[a]\nk = 3\nz = 2\n");
     }
 
     #[test]
     fn remove_section_keeps_other_sections_and_comments() {
         let mut doc = IniDocument::parse("[a]\nk = 1\n# about b\n[b]\nk = 2\n# keep\n[c]\nk = 3\n");
         assert!(doc.remove_section("b"));
-        assert_eq!(doc.render(), "[a]\nk = 1\n# about b\n# keep\n[c]\nk = 3\n");
+        assert_eq!(
+            doc.render().as_str(),
+            "[a]\nk = 1\n# about b\n# keep\n[c]\nk = 3\n"
+        );
         assert!(!doc.remove_section("b"));
     }
 

@@ -14,6 +14,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use super::ini::IniDocument;
+use crate::secret::{Bounded, SecretBytes, SecretString};
 
 /// Where the shared files are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,15 +52,27 @@ pub enum FileKind {
     Credentials,
 }
 
-/// A value and where it was written.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A value and where it was written. Any value may be a secret (`aws_secret_access_key`,
+/// `aws_session_token`, a seed inside an `mfa_process` command line): it is wiped on drop and
+/// `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Setting {
-    pub value: String,
+    pub value: SecretString,
     pub file: FileKind,
     pub line: usize,
 }
 
-/// One profile: its settings merged from both files.
+impl std::fmt::Debug for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Setting")
+            .field("value", &"[redacted]")
+            .field("file", &self.file)
+            .field("line", &self.line)
+            .finish()
+    }
+}
+
+/// One profile: its settings merged from both files. `Debug` shows the keys, not the values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
     pub name: String,
@@ -69,7 +82,7 @@ pub struct Profile {
 impl Profile {
     /// The value of `key` (lower-case), if set and not empty.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.setting(key).map(|s| s.value.as_str())
+        self.setting(key).map(|s| s.value.expose())
     }
 
     /// The value of `key` with where it was written, if set and not empty.
@@ -109,9 +122,9 @@ pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// The text of a shared file: `None` when it does not exist. Only a regular file is read
 /// (checked before opening — opening a FIFO would wait for a writer — and again on the open
-/// file), and at most [`MAX_FILE_BYTES`].
-pub fn read_shared(path: &Path) -> Result<Option<String>, LoadError> {
-    use std::io::Read;
+/// file), and at most [`MAX_FILE_BYTES`], into storage sized from the file's size and wiped
+/// when dropped: the credentials file holds long-term keys.
+pub fn read_shared(path: &Path) -> Result<Option<SecretString>, LoadError> {
     let unreadable = |source| LoadError::Unreadable {
         path: path.to_owned(),
         source,
@@ -128,21 +141,23 @@ pub fn read_shared(path: &Path) -> Result<Option<String>, LoadError> {
         Ok(meta) if !meta.is_file() => return Err(not_a_file()),
         Ok(_) => {}
     }
-    let file = std::fs::File::open(path).map_err(unreadable)?;
-    if !file.metadata().map_err(unreadable)?.is_file() {
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    let meta = file.metadata().map_err(unreadable)?;
+    if !meta.is_file() {
         return Err(not_a_file());
     }
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(unreadable)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(LoadError::TooBig {
-            path: path.to_owned(),
-            max: MAX_FILE_BYTES,
-        });
-    }
-    String::from_utf8(bytes).map(Some).map_err(|_| {
+    let max = MAX_FILE_BYTES as usize;
+    let expected = usize::try_from(meta.len()).unwrap_or(max);
+    let bytes = match SecretBytes::read_bounded(&mut file, expected, max).map_err(unreadable)? {
+        Bounded::Complete(bytes) => bytes,
+        Bounded::TooBig => {
+            return Err(LoadError::TooBig {
+                path: path.to_owned(),
+                max: MAX_FILE_BYTES,
+            });
+        }
+    };
+    bytes.into_text().map(Some).ok_or_else(|| {
         unreadable(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             "it is not UTF-8 text",
@@ -159,11 +174,12 @@ pub struct SharedFiles {
 }
 
 impl SharedFiles {
-    /// Reads both files; a missing file counts as empty.
+    /// Reads both files; a missing file counts as empty. The text is wiped once parsed (the
+    /// documents are wiped when dropped).
     pub fn load(locations: FileLocations) -> Result<Self, LoadError> {
         let read = |path: &Path| {
             let document = read_shared(path)?
-                .map(|t| IniDocument::parse(&t))
+                .map(|t| IniDocument::parse(t.expose()))
                 .unwrap_or_default();
             match document.unclosed_section() {
                 Some(line) => Err(LoadError::UnclosedSection {
@@ -234,7 +250,7 @@ impl SharedFiles {
 
 fn setting(p: super::ini::Property<'_>, file: FileKind) -> Setting {
     Setting {
-        value: p.value.to_owned(),
+        value: SecretString::copy_from(p.value),
         file,
         line: p.line,
     }

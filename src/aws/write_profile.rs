@@ -15,10 +15,10 @@ use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use zeroize::Zeroizing;
-
 use super::credentials::SessionCredentials;
 use super::ini::IniDocument;
+use super::profile::MAX_FILE_BYTES;
+use crate::secret::{Bounded, SecretBytes, SecretString};
 
 /// The key recording when a written session expires (RFC 3339); it also marks the section as
 /// written by this tool, so a later run may replace it.
@@ -106,15 +106,29 @@ fn read(path: &Path) -> Result<(PathBuf, IniDocument), WriteProfileError> {
         path: path.clone(),
         source,
     };
-    let text = match fs::read(&path) {
-        Ok(bytes) => Zeroizing::new(String::from_utf8(bytes).map_err(|e| {
-            drop(Zeroizing::new(e.into_bytes()));
-            read_error(io::Error::from(io::ErrorKind::InvalidData))
-        })?),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Zeroizing::new(String::new()),
+    // Read into wiped storage sized from the file (it holds long-term keys), at most as much
+    // as the shared files are ever read.
+    let text = match fs::File::open(&path) {
+        Ok(mut file) => {
+            let expected = file
+                .metadata()
+                .map_or(0, |m| m.len())
+                .try_into()
+                .unwrap_or(0);
+            let max = MAX_FILE_BYTES as usize;
+            match SecretBytes::read_bounded(&mut file, expected, max).map_err(read_error)? {
+                Bounded::Complete(bytes) => bytes
+                    .into_text()
+                    .ok_or_else(|| read_error(io::Error::from(io::ErrorKind::InvalidData)))?,
+                Bounded::TooBig => {
+                    return Err(read_error(io::Error::from(io::ErrorKind::FileTooLarge)));
+                }
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => SecretString::default(),
         Err(e) => return Err(read_error(e)),
     };
-    let doc = IniDocument::parse(&text);
+    let doc = IniDocument::parse(text.expose());
     Ok((path, doc))
 }
 
@@ -135,7 +149,7 @@ pub fn write_session_profile(
         });
     }
     set_session(&mut doc, section, credentials);
-    let rendered = Zeroizing::new(doc.render());
+    let rendered = doc.render();
     write_atomic(&path, rendered.as_bytes()).map_err(|source| WriteProfileError::Write {
         path: path.clone(),
         source,

@@ -197,11 +197,19 @@ pub fn exec(command: &[OsString], env: Vec<(OsString, OsString)>) -> Failure {
     };
     #[cfg(target_os = "linux")]
     super::hygiene::restore_for_child();
+    // Lent, not given: `envs` would free the values (the credentials) unwiped. `exec` copies
+    // them once more for `execve`; that copy is std's, and is wiped by the binary's allocator
+    // if `exec` fails (docs/security.md#memory).
     let error = Command::new(program)
         .args(args)
         .env_clear()
-        .envs(env)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .exec();
+    for (_, value) in env {
+        drop(zeroize::Zeroizing::new(
+            std::os::unix::ffi::OsStringExt::into_vec(value),
+        ));
+    }
     spawn_failure(program, &error)
 }
 

@@ -7,6 +7,9 @@
 //! process cannot raise it back, and the command `mfa exec`, `mfa shell` or `exec --server`
 //! runs must get the user's own limits — [`restore_for_child`] gives the soft limit back just
 //! before it starts (`execve` makes a process dumpable again by itself).
+//!
+//! Secret buffers are also locked in RAM (never swapped) and every freed block is wiped:
+//! `src/memory.rs`, docs/security.md#memory.
 
 use std::sync::OnceLock;
 
@@ -21,6 +24,7 @@ static USER_CORE_LIMIT: OnceLock<Rlimit> = OnceLock::new();
 /// is best effort, and a platform without it still works.
 pub fn harden() {
     let _ = set_dumpable_behavior(DumpableBehavior::NotDumpable);
+    crate::memory::start();
     let user = getrlimit(Resource::Core);
     let _ = USER_CORE_LIMIT.set(user);
     let _ = setrlimit(

@@ -175,7 +175,8 @@ impl ProcessSource {
         let (sender, receiver) = mpsc::channel();
         if let Some(stdout) = child.stdout.take() {
             std::thread::spawn(move || {
-                let mut output = Zeroizing::new(Vec::new());
+                // Pre-sized to the limit: a growing buffer would leave unwiped copies behind.
+                let mut output = Zeroizing::new(Vec::with_capacity(MAX_OUTPUT as usize + 1));
                 let read = stdout.take(MAX_OUTPUT + 1).read_to_end(&mut output);
                 let _ = sender.send(read.map(|_| output));
             });

@@ -164,7 +164,9 @@ impl PromptSource {
 
 /// `text` as a code: surrounding whitespace and inner spaces dropped, then 6 or 8 digits.
 fn code(text: &str) -> Option<MfaCode> {
-    let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    // Sized up front: a growing String would leave copies of the digits behind.
+    let mut digits = String::with_capacity(text.len());
+    digits.extend(text.chars().filter(|c| !c.is_whitespace()));
     MfaCode::new(SecretString::new(digits), None, SourceKind::Prompt).ok()
 }
 

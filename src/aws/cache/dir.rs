@@ -4,12 +4,12 @@
 
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use zeroize::Zeroizing;
+use crate::secret::{Bounded, SecretBytes};
 
 use super::{CacheError, IgnoreReason};
 
@@ -43,7 +43,7 @@ pub struct CacheDir {
 pub(crate) enum ReadOutcome {
     Missing,
     Ignored(IgnoreReason),
-    Bytes(Zeroizing<Vec<u8>>),
+    Bytes(SecretBytes),
 }
 
 impl CacheDir {
@@ -170,12 +170,13 @@ impl CacheDir {
         if mode & 0o077 != 0 {
             return ReadOutcome::Ignored(IgnoreReason::OpenToOthers { mode });
         }
-        let mut bytes = Zeroizing::new(Vec::new());
-        match Read::by_ref(&mut file)
-            .take(MAX_FILE)
-            .read_to_end(&mut bytes)
-        {
-            Ok(_) => ReadOutcome::Bytes(bytes),
+        // Into wiped storage of the file's size: no growing buffer leaves copies behind.
+        let expected = usize::try_from(meta.len()).unwrap_or(0);
+        match SecretBytes::read_bounded(&mut file, expected, MAX_FILE as usize) {
+            Ok(Bounded::Complete(bytes)) => ReadOutcome::Bytes(bytes),
+            Ok(Bounded::TooBig) => ReadOutcome::Ignored(IgnoreReason::Unreadable {
+                detail: format!("larger than {MAX_FILE} bytes"),
+            }),
             Err(e) => ReadOutcome::Ignored(IgnoreReason::Unreadable {
                 detail: e.to_string(),
             }),

@@ -191,7 +191,8 @@ struct EntryOut<'a> {
     expiration: String,
 }
 
-// No Debug: it holds the secrets as plain strings until they move into `SecretString`s.
+// No Debug. The secrets are read straight into `SecretString`s, so an entry that is refused
+// (another id, an empty field, a bad expiry) is wiped like one that is used.
 #[derive(Deserialize)]
 struct EntryIn {
     version: u32,
@@ -203,8 +204,8 @@ struct EntryIn {
     #[serde(default)]
     role_arn: Option<String>,
     access_key_id: String,
-    secret_access_key: String,
-    session_token: String,
+    secret_access_key: SecretString,
+    session_token: SecretString,
     expiration: String,
 }
 
@@ -223,7 +224,20 @@ pub(crate) fn encode(id: &str, session: &CachedSession) -> Zeroizing<Vec<u8>> {
         session_token: creds.session_token.expose(),
         expiration: rfc3339::format(creds.expiration),
     };
-    let mut buffer = Zeroizing::new(Vec::with_capacity(2048));
+    // Sized for the whole entry up front — the field names, and every value at its longest
+    // JSON escaping (6 bytes a byte) — so it never grows: a buffer that grows leaves unwiped
+    // copies of the secrets behind.
+    let values = [
+        id,
+        &session.profile,
+        session.mfa_serial.as_deref().unwrap_or(""),
+        session.role_arn.as_deref().unwrap_or(""),
+        &creds.access_key_id,
+        creds.secret_access_key.expose(),
+        creds.session_token.expose(),
+    ];
+    let capacity = 512 + values.iter().map(|v| v.len() * 6).sum::<usize>();
+    let mut buffer = Zeroizing::new(Vec::with_capacity(capacity));
     // Serializing plain strings into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *buffer, &out);
     buffer.push(b'\n');
@@ -266,8 +280,8 @@ pub(crate) fn decode(id: &str, bytes: &[u8]) -> Result<CachedSession, IgnoreReas
         role_arn: entry.role_arn,
         credentials: SessionCredentials {
             access_key_id: entry.access_key_id,
-            secret_access_key: SecretString::new(entry.secret_access_key),
-            session_token: SecretString::new(entry.session_token),
+            secret_access_key: entry.secret_access_key,
+            session_token: entry.session_token,
             expiration,
         },
     })

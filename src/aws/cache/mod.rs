@@ -114,7 +114,7 @@ impl std::fmt::Debug for SessionCache {
 const KEYRING_PREFIX: &str = "session:";
 
 /// An entry's bytes (wiped on drop) and where they were read from.
-type Stored = (zeroize::Zeroizing<Vec<u8>>, String);
+type Stored = (crate::secret::SecretBytes, String);
 
 impl SessionCache {
     /// Entries as files in `dir`.
@@ -166,7 +166,7 @@ impl SessionCache {
             Ok(None) => return Lookup::Missing,
             Err(ignored) => return Lookup::Ignored(ignored),
         };
-        match entry::decode(&id, &bytes) {
+        match entry::decode(&id, bytes.expose()) {
             Ok(session) if session.is_fresh(now) => Lookup::Fresh(session),
             Ok(session) => Lookup::Stale {
                 expiration: session.credentials.expiration,
@@ -203,7 +203,7 @@ impl SessionCache {
                     continue;
                 }
             };
-            match entry::decode(&id, &bytes) {
+            match entry::decode(&id, bytes.expose()) {
                 Ok(s) => listing.entries.push(Summary {
                     fresh: s.is_fresh(now),
                     id,
@@ -289,10 +289,7 @@ impl SessionCache {
                 let name = keyring_name(id);
                 let location = format!("keyring:{name}");
                 match store.get(&name) {
-                    Ok(Some(secret)) => Ok(Some((
-                        zeroize::Zeroizing::new(secret.expose().to_vec()),
-                        location,
-                    ))),
+                    Ok(Some(secret)) => Ok(Some((secret, location))),
                     Ok(None) => Ok(None),
                     Err(e) => Err(Ignored {
                         location,

@@ -97,7 +97,7 @@ impl<'a> SpentCodes<'a> {
     /// The last step spent for `mfa_serial`, if recorded (an unreadable record counts as none).
     pub fn last(&self, mfa_serial: &str) -> Option<u64> {
         match self.dir.read(&Self::name(mfa_serial)) {
-            ReadOutcome::Bytes(bytes) => parse_record(&bytes, mfa_serial),
+            ReadOutcome::Bytes(bytes) => parse_record(bytes.expose(), mfa_serial),
             ReadOutcome::Missing | ReadOutcome::Ignored(_) => None,
         }
     }

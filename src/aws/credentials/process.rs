@@ -8,15 +8,14 @@
 //! "Expiration"?: RFC 3339}`; other fields are ignored. Errors never quote the output or the
 //! command line, either of which may hold a secret.
 
-use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use zeroize::Zeroizing;
+use zeroize::Zeroize;
 
 use super::{CredentialsError, LongTermCredentials, rfc3339};
 use crate::aws::chain::{CHAIN_VARIABLE, process_loop};
-use crate::secret::SecretString;
+use crate::secret::{Bounded, SecretBytes, SecretString};
 
 /// What is wrong with a `credential_process`'s output.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,16 +36,20 @@ pub enum OutputError {
 /// Parses the JSON a `credential_process` printed. Credentials whose `Expiration` is not after
 /// `now` (Unix seconds) are refused.
 pub fn parse_output(stdout: &[u8], now: u64) -> Result<LongTermCredentials, OutputError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(stdout).map_err(|e| OutputError::NotJson {
-            detail: format!(
-                "{} at line {} column {}",
-                category(&e),
-                e.line(),
-                e.column()
-            ),
-        })?;
-    let serde_json::Value::Object(mut object) = value else {
+    // Every string left in the parsed value (a refused answer, the fields not used) is wiped
+    // when it goes: the secrets are taken out of it without a copy.
+    let mut value =
+        WipedJson(
+            serde_json::from_slice(stdout).map_err(|e| OutputError::NotJson {
+                detail: format!(
+                    "{} at line {} column {}",
+                    category(&e),
+                    e.line(),
+                    e.column()
+                ),
+            })?,
+        );
+    let serde_json::Value::Object(object) = &mut value.0 else {
         return Err(OutputError::NotJson {
             detail: "not an object".into(),
         });
@@ -94,6 +97,23 @@ pub fn parse_output(stdout: &[u8], now: u64) -> Result<LongTermCredentials, Outp
     })
 }
 
+/// A parsed JSON value whose strings are wiped when it is dropped.
+struct WipedJson(serde_json::Value);
+
+impl Drop for WipedJson {
+    fn drop(&mut self) {
+        fn wipe(value: &mut serde_json::Value) {
+            match value {
+                serde_json::Value::String(text) => text.zeroize(),
+                serde_json::Value::Array(items) => items.iter_mut().for_each(wipe),
+                serde_json::Value::Object(fields) => fields.values_mut().for_each(wipe),
+                _ => {}
+            }
+        }
+        wipe(&mut self.0);
+    }
+}
+
 /// serde_json's error category, without its message (which may quote the input).
 fn category(e: &serde_json::Error) -> &'static str {
     match e.classify() {
@@ -131,10 +151,13 @@ pub fn run(
     // Read stdout on a thread so that a chatty process cannot block on a full pipe while we wait.
     let reader = child.stdout.take().map(|mut stdout| {
         std::thread::spawn(move || {
-            let mut buffer = Zeroizing::new(Vec::new());
-            // At most 1 MiB: credentials are a few hundred bytes.
-            let _ = stdout.by_ref().take(1 << 20).read_to_end(&mut buffer);
-            buffer
+            // At most 1 MiB (credentials are a few hundred bytes), into wiped storage that
+            // wipes what it leaves when it grows. More than that, or a read error, is no
+            // output: the JSON parse then says so.
+            match SecretBytes::read_bounded(&mut stdout, 4096, 1 << 20) {
+                Ok(Bounded::Complete(bytes)) => bytes,
+                Ok(Bounded::TooBig) | Err(_) => SecretBytes::default(),
+            }
         })
     });
     let deadline = Instant::now() + timeout;
@@ -160,16 +183,14 @@ pub fn run(
             }
         }
     };
-    let stdout = reader
-        .and_then(|r| r.join().ok())
-        .unwrap_or_else(|| Zeroizing::new(Vec::new()));
+    let stdout = reader.and_then(|r| r.join().ok()).unwrap_or_default();
     if !status.success() {
         return Err(CredentialsError::ProcessFailed {
             profile: profile.to_owned(),
             status: status.to_string(),
         });
     }
-    parse_output(&stdout, now).map_err(|problem| CredentialsError::ProcessOutput {
+    parse_output(stdout.expose(), now).map_err(|problem| CredentialsError::ProcessOutput {
         profile: profile.to_owned(),
         problem,
     })

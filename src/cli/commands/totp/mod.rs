@@ -12,13 +12,11 @@
 
 use std::io::{Read, Write};
 
-use zeroize::Zeroizing;
-
 use crate::cli::args::{TotpCommand, TotpStoreArg};
 use crate::cli::context::Files;
 use crate::cli::output::{json_text, write_out};
 use crate::cli::{Context, Exit, Failure, advice};
-use crate::secret::SecretString;
+use crate::secret::{Bounded, SecretBytes, SecretString};
 use crate::sources::totp::{FileStore, Listed, StoreError, StoreKind, TotpSecret, TotpStore};
 use crate::terminal::Terminal;
 
@@ -177,21 +175,18 @@ fn say(io: &mut TotpIo<'_>, text: &str) {
 fn read_secret(name: &str, io: &mut TotpIo<'_>) -> Result<SecretString, Failure> {
     let how = "pipe it (`mfa totp add NAME < seed.txt`) or run the command in a terminal; \
                never put it on the command line";
-    if let Some(stdin) = io.stdin.take() {
-        let mut bytes = Zeroizing::new(Vec::new());
-        stdin
-            .take(MAX_INPUT + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| {
-                Failure::runtime(format!("cannot read the secret from stdin: {e}"), how)
-            })?;
-        if bytes.len() as u64 > MAX_INPUT {
+    if let Some(mut stdin) = io.stdin.take() {
+        // Into wiped storage that wipes what it leaves when it grows (a seed or URI is short).
+        let read = SecretBytes::read_bounded(&mut stdin, 256, MAX_INPUT as usize).map_err(|e| {
+            Failure::runtime(format!("cannot read the secret from stdin: {e}"), how)
+        })?;
+        let Bounded::Complete(bytes) = read else {
             return Err(Failure::usage(
                 "stdin holds more than 64 KiB: that is not a TOTP secret",
                 "pipe only the Base32 seed or the otpauth:// URI",
             ));
-        }
-        let text = std::str::from_utf8(&bytes).map_err(|_| {
+        };
+        let text = std::str::from_utf8(bytes.expose()).map_err(|_| {
             Failure::usage(
                 "the secret on stdin is not text",
                 "pipe the Base32 seed or the otpauth:// URI as text",
@@ -200,7 +195,7 @@ fn read_secret(name: &str, io: &mut TotpIo<'_>) -> Result<SecretString, Failure>
         if text.trim().is_empty() {
             return Err(Failure::usage("no secret given: stdin is empty", how));
         }
-        return Ok(SecretString::new(text.to_owned()));
+        return Ok(SecretString::copy_from(text));
     }
     if !io.terminal.is_interactive() {
         return Err(Failure::usage(
