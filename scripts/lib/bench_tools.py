@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Small measuring tools for scripts/bench (see docs/performance.md). Standard library only.
+
+  bench_tools.py median FILE.json...        medians (ms) of hyperfine exports, per command name:
+                                            every run of every file (the alternated rounds) counts
+  bench_tools.py rss CMD ARG...             peak RSS (KiB) of CMD and everything it waited for,
+                                            from getrusage(RUSAGE_CHILDREN); CMD's exit status is
+                                            checked
+  bench_tools.py apdus SOCKET CMD ARG...    APDUs the virtual YubiKey (control SOCKET) received
+                                            while CMD ran
+  bench_tools.py concurrent N OUTDIR CMD ARG...
+                                            N copies of CMD at once; prints
+                                            `ok=K wall_ms=W rss_kib=R`; each one's stdout goes to
+                                            OUTDIR/N.out, stderr to OUTDIR/N.err
+"""
+
+import json
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections import OrderedDict
+
+
+def median(files):
+    times = OrderedDict()
+    for path in files:
+        with open(path) as f:
+            for result in json.load(f)["results"]:
+                times.setdefault(result["command"], []).extend(result["times"])
+    for name, samples in times.items():
+        print(f"{name}\t{statistics.median(samples) * 1000:.3f}\t{len(samples)}")
+
+
+def peak_rss(argv):
+    status = subprocess.run(argv, stdout=subprocess.DEVNULL).returncode
+    if status != 0:
+        sys.exit(f"bench_tools rss: {argv[0]} exited with {status}")
+    # ru_maxrss is in KiB on Linux, and survives exec (so `mfa exec -- true` counts mfa).
+    print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+
+
+def card_stats(path):
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(path)
+        s.sendall(b"stats\n")
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    return json.loads(data)
+
+
+def apdus(path, argv):
+    before = card_stats(path)["apdu_count"]
+    status = subprocess.run(argv, stdout=subprocess.DEVNULL).returncode
+    if status != 0:
+        sys.exit(f"bench_tools apdus: {argv[0]} exited with {status}")
+    print(card_stats(path)["apdu_count"] - before)
+
+
+def concurrent(n, outdir, argv):
+    start = time.monotonic()
+    children = []
+    for i in range(n):
+        out = open(f"{outdir}/{i}.out", "wb")
+        err = open(f"{outdir}/{i}.err", "wb")
+        children.append((subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL), out, err))
+    ok = 0
+    for child, out, err in children:
+        ok += child.wait() == 0
+        out.close()
+        err.close()
+    wall = (time.monotonic() - start) * 1000
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(f"ok={ok} wall_ms={wall:.0f} rss_kib={rss}")
+
+
+def main(args):
+    match args:
+        case ["median", *files] if files:
+            median(files)
+        case ["rss", *argv] if argv:
+            peak_rss(argv)
+        case ["apdus", path, *argv] if argv:
+            apdus(path, argv)
+        case ["concurrent", n, outdir, *argv] if argv:
+            concurrent(int(n), outdir, argv)
+        case _:
+            sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
