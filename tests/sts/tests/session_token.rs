@@ -4,6 +4,7 @@
 
 mod common;
 use common::*;
+use mfa_sts::{Config, StsDouble};
 
 #[test]
 fn mfa_session_has_the_real_shape_and_headers() {
