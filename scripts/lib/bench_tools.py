@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Small measuring tools for scripts/bench (see docs/performance.md). Standard library only.
 
-  bench_tools.py median FILE.json...        medians (ms) of hyperfine exports, per command name:
-                                            every run of every file (the alternated rounds) counts
+  bench_tools.py median FILE.json...        per command name: median wall time (ms), runs, and
+                                            mean CPU time (user + system, ms) of hyperfine
+                                            exports; every run of every file (the alternated
+                                            rounds) counts
   bench_tools.py rss CMD ARG...             peak RSS (KiB) of CMD and everything it waited for,
                                             from getrusage(RUSAGE_CHILDREN); CMD's exit status is
                                             checked
@@ -26,12 +28,19 @@ from collections import OrderedDict
 
 def median(files):
     times = OrderedDict()
+    cpu = {}
     for path in files:
         with open(path) as f:
             for result in json.load(f)["results"]:
                 times.setdefault(result["command"], []).extend(result["times"])
+                # hyperfine 1.15 exports the mean CPU time of a command, not one per run.
+                cpu.setdefault(result["command"], []).append(
+                    (result["user"] + result["system"], len(result["times"]))
+                )
     for name, samples in times.items():
-        print(f"{name}\t{statistics.median(samples) * 1000:.3f}\t{len(samples)}")
+        wall = statistics.median(samples) * 1000
+        used = sum(t * n for t, n in cpu[name]) / sum(n for _, n in cpu[name]) * 1000
+        print(f"{name}\t{wall:.3f}\t{len(samples)}\t{used:.3f}")
 
 
 def peak_rss(argv):
