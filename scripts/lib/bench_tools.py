@@ -5,23 +5,28 @@
                                             mean CPU time (user + system, ms) of hyperfine
                                             exports; every run of every file (the alternated
                                             rounds) counts
-  bench_tools.py rss CMD ARG...             peak RSS (KiB) of CMD and everything it waited for,
-                                            from getrusage(RUSAGE_CHILDREN); CMD's exit status is
+  bench_tools.py rss CMD ARG...             peak RSS (KiB) of CMD, as GNU time reports it from
+                                            the rusage of its child (wait4); CMD's exit status is
                                             checked
   bench_tools.py apdus SOCKET CMD ARG...    APDUs the virtual YubiKey (control SOCKET) received
                                             while CMD ran
   bench_tools.py concurrent N OUTDIR CMD ARG...
                                             N copies of CMD at once; prints
                                             `ok=K wall_ms=W rss_kib=R`; each one's stdout goes to
-                                            OUTDIR/N.out, stderr to OUTDIR/N.err
+                                            OUTDIR/N.out, stderr to OUTDIR/N.err; R is the
+                                            largest peak RSS of the N
+
+Peak RSS: the kernel keeps a process's high-water mark across exec, and a child forked from this
+Python starts with Python's pages, so CMD is started through GNU time (`/usr/bin/time -f %M`),
+whose own small image is what CMD's process holds before its exec.
 """
 
 import json
-import resource
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import OrderedDict
 
@@ -43,12 +48,16 @@ def median(files):
         print(f"{name}\t{wall:.3f}\t{len(samples)}\t{used:.3f}")
 
 
+def timed(argv, rss_file):
+    return ["/usr/bin/time", "-f", "%M", "-o", rss_file, *argv]
+
+
 def peak_rss(argv):
-    status = subprocess.run(argv, stdout=subprocess.DEVNULL).returncode
-    if status != 0:
-        sys.exit(f"bench_tools rss: {argv[0]} exited with {status}")
-    # ru_maxrss is in KiB on Linux, and survives exec (so `mfa exec -- true` counts mfa).
-    print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    with tempfile.NamedTemporaryFile("r") as rss:
+        status = subprocess.run(timed(argv, rss.name), stdout=subprocess.DEVNULL).returncode
+        if status != 0:
+            sys.exit(f"bench_tools rss: {argv[0]} exited with {status}")
+        print(int(rss.read().split()[-1]))
 
 
 def card_stats(path):
@@ -78,14 +87,15 @@ def concurrent(n, outdir, argv):
     for i in range(n):
         out = open(f"{outdir}/{i}.out", "wb")
         err = open(f"{outdir}/{i}.err", "wb")
-        children.append((subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL), out, err))
+        command = timed(argv, f"{outdir}/{i}.rss")
+        children.append((subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL), out, err))
     ok = 0
     for child, out, err in children:
         ok += child.wait() == 0
         out.close()
         err.close()
     wall = (time.monotonic() - start) * 1000
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    rss = max(int(open(f"{outdir}/{i}.rss").read().split()[-1]) for i in range(n))
     print(f"ok={ok} wall_ms={wall:.0f} rss_kib={rss}")
 
 
