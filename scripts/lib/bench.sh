@@ -203,7 +203,7 @@ bench_moto_down() {
 # --- the virtual YubiKey as a standalone process (for ykman and the demo) ------------------------
 
 bench_vcard_up() {
-  local bin=$BENCH_ROOT/target/debug/vyubikey
+  local bin=${BENCH_VYUBIKEY:-$BENCH_ROOT/target/debug/vyubikey}
   [ -x "$bin" ] || die "$bin is not built" "run: cargo build -p mfa-vcard"
   bench_spawn vyubikey "$BENCH_DIR/logs/vyubikey.log" "$bin" --port "$BENCH_VPCD_PORT" \
     --control "$BENCH_DIR/vyubikey.sock" "$@"

@@ -23,6 +23,8 @@ pub mod duration;
 pub mod eks;
 #[cfg(feature = "sts")]
 pub mod flow;
+#[cfg(feature = "sts")]
+pub mod https;
 #[cfg(feature = "iam")]
 pub mod iam;
 pub mod ini;

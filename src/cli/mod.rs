@@ -11,6 +11,7 @@ pub mod commands;
 pub mod context;
 pub mod credentials;
 pub mod failure;
+pub mod fast;
 #[cfg(target_os = "linux")]
 pub mod hygiene;
 pub mod interrupt;
@@ -37,7 +38,11 @@ pub fn main() -> ExitCode {
     // SIGHUP: the handler is installed when the first one starts, keeping the cached path free
     // of it.
     crate::children::on_spawn(interrupt::install);
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // `mfa exec` and `mfa credential-process` in their usual forms skip building clap's parser
+    // (docs/performance.md); clap reads everything else.
+    let fast = fast::parse(&args, &|name| std::env::var_os(name));
+    let cli = match fast.map_or_else(|| Cli::try_parse_from(&args), Ok) {
         Ok(cli) => cli,
         Err(error) => {
             // clap prints usage errors on stderr (exit 2) and --help/--version on stdout (exit 0).

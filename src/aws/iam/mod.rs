@@ -139,6 +139,7 @@ impl IamClient {
         let s = &self.settings;
         let mut builder = aws_sdk_iam::Config::builder()
             .behavior_version(BehaviorVersion::latest())
+            .http_client(super::https::client())
             .region(Region::new(s.region.clone()))
             .credentials_provider(self.credentials.clone())
             .identity_cache(IdentityCache::no_cache())

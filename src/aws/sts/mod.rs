@@ -259,6 +259,7 @@ impl StsClient {
         let s = &self.settings;
         let mut builder = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
+            .http_client(super::https::client())
             .region(Region::new(s.region.clone()))
             .identity_cache(IdentityCache::no_cache())
             .timeout_config(s.timeout_config())

@@ -68,6 +68,11 @@ pub struct Config {
     /// Test-only: the same for `AssumeRole` credentials (a role that expires during a run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_lifetime_override_secs: Option<u32>,
+    /// Benchmark-only: a valid code at or before the last step accepted for its serial is
+    /// accepted again (AWS refuses it as reused). `scripts/bench` times many fresh sessions
+    /// within one 30 s step; no test sets it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub accept_replayed_codes: bool,
 }
 
 impl fmt::Debug for User {

@@ -4,6 +4,7 @@
 
 mod common;
 use common::*;
+use mfa_sts::{Config, StsDouble};
 
 #[test]
 fn mfa_session_has_the_real_shape_and_headers() {
@@ -96,6 +97,28 @@ fn a_code_is_single_use() {
     assert_eq!(reply.error(), ("AccessDenied".into(), INVALID_CODE.into()));
     assert_eq!(double.mfa_calls(), 2);
     assert_eq!(double.calls()[1].error.as_deref(), Some("AccessDenied"));
+}
+
+#[test]
+fn the_benchmark_option_accepts_a_replayed_code_and_still_checks_it() {
+    let double = StsDouble::start(Config {
+        accept_replayed_codes: true,
+        ..config()
+    })
+    .unwrap();
+    let code = alice_code(&double, 0);
+    let params = [("SerialNumber", ALICE_SERIAL), ("TokenCode", code.as_str())];
+    for _ in 0..3 {
+        assert_eq!(
+            session_token(&double, &long_term(ALICE_KEY), &params).status,
+            200
+        );
+    }
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let params = [("SerialNumber", ALICE_SERIAL), ("TokenCode", wrong)];
+    let reply = session_token(&double, &long_term(ALICE_KEY), &params);
+    assert_eq!(reply.error(), ("AccessDenied".into(), INVALID_CODE.into()));
+    assert_eq!(double.mfa_calls(), 4);
 }
 
 #[test]
