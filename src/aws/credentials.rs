@@ -8,6 +8,7 @@
 
 pub mod process;
 pub mod rfc3339;
+pub mod sealed;
 
 use std::ffi::OsString;
 use std::fmt;

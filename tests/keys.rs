@@ -1,0 +1,209 @@
+//! `mfa keys` against the virtual YubiKey: import seals a profile's keys with a credential put on
+//! the card, leaves every other byte of the credentials file and no plaintext under HOME; the
+//! sealing credential stays out of `mfa accounts`, `mfa code` and the choice of the account.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use common::aws::{OATH_ACCOUNT, World, aws_vars};
+use common::fixtures::{ACCESS_KEY, SECRET_KEY, SEED_SHA1};
+use common::output::{stderr_of, stdout_of};
+use common::ykman::ykman_add;
+use common::{CardConfig, Sandbox, insert_card};
+
+const SEALING: &str = "mfa:sealed-keys";
+
+const CREDENTIALS: &str = "# my keys\r\n[other]\r\naws_access_key_id = AKIAOTHER\r\n\
+                           aws_secret_access_key = other-secret\r\n\r\n; work account\r\n\
+                           [work]\r\nregion = eu-west-1\r\naws_access_key_id = AKIAWORK0000000001\r\n\
+                           aws_secret_access_key = work-secret-never-in-clear\r\n# end\r\n";
+
+/// Every file under `dir` whose bytes contain `needle`.
+fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if let Ok(bytes) = std::fs::read(&path)
+            && bytes.windows(needle.len()).any(|w| w == needle)
+        {
+            found.push(path.display().to_string());
+        }
+    }
+    found
+}
+
+fn run(sandbox: &Sandbox, args: &[&str]) -> std::process::Output {
+    sandbox.run_without_tty(&[], args)
+}
+
+#[test]
+fn import_seals_the_keys_and_keeps_every_other_byte() {
+    let slot = insert_card(CardConfig::default());
+    let sandbox = Sandbox::new();
+    sandbox.write_credentials(CREDENTIALS);
+    sandbox.write_config("[profile work]\nmfa_serial = arn:aws:iam::1:mfa/w\n");
+
+    let out = run(
+        &sandbox,
+        &["-p", "work", "keys", "import", "--store", "yubikey"],
+    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), "", "nothing but a result on stdout");
+    assert!(stderr_of(&out).contains("credential_process = mfa credential-process --profile work"));
+
+    let after = std::fs::read_to_string(sandbox.path(".aws/credentials")).unwrap();
+    assert_eq!(
+        after,
+        CREDENTIALS
+            .replace("aws_access_key_id = AKIAWORK0000000001\r\n", "")
+            .replace("aws_secret_access_key = work-secret-never-in-clear\r\n", "")
+    );
+    let config = std::fs::read_to_string(sandbox.path(".aws/config")).unwrap();
+    assert!(
+        config.contains("[profile work]\nmfa_serial = arn:aws:iam::1:mfa/w\nmfa_keys = yubikey\n"),
+        "{config}"
+    );
+
+    let sealed = sandbox.path(".local/share/mfa/keys/work.sealed");
+    let mode = std::fs::metadata(&sealed).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let text = std::fs::read_to_string(&sealed).unwrap();
+    assert!(
+        text.contains("AKIAWORK0000000001"),
+        "the id stays readable: {text}"
+    );
+    assert_eq!(
+        files_containing(sandbox.home.path(), b"work-secret-never-in-clear"),
+        Vec::<String>::new(),
+        "plaintext left under HOME"
+    );
+    // The sealing credential is on the card (ykman sees it), with a SHA-256 key.
+    let listed = slot.ykman(&["oath", "accounts", "list"]);
+    assert!(listed.lines().any(|l| l.trim() == SEALING), "{listed}");
+
+    // A second import of the same profile is refused; list says where the keys are.
+    let out = run(&sandbox, &["-p", "other", "keys", "list", "--json"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stores: Vec<(String, String)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["profile"].as_str().unwrap().into(),
+                r["store"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stores,
+        [
+            ("other".into(), "file".into()),
+            ("work".into(), "yubikey".into())
+        ]
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("secret"));
+    assert!(
+        stderr_of(&out).contains("warning: profile `other` keeps its long-term keys in plain text")
+    );
+
+    // Remove: asks, so without a terminal it needs --force.
+    let out = run(&sandbox, &["-p", "work", "keys", "remove"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(sealed.exists());
+    let out = run(&sandbox, &["-p", "work", "keys", "remove", "--force"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(!sealed.exists());
+    let config = std::fs::read_to_string(sandbox.path(".aws/config")).unwrap();
+    assert_eq!(
+        config,
+        "[profile work]\nmfa_serial = arn:aws:iam::1:mfa/w\n"
+    );
+}
+
+#[test]
+fn the_sealing_credential_is_never_a_code_account() {
+    let slot = insert_card(CardConfig::default());
+    let sandbox = Sandbox::new();
+    sandbox.write_credentials("[p]\naws_access_key_id = AKIAP\naws_secret_access_key = s3cr3t-p\n");
+    let out = run(
+        &sandbox,
+        &["-p", "p", "keys", "import", "--store", "yubikey"],
+    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    ykman_add(&slot, &[], "only-one", SEED_SHA1);
+
+    let out = run(&sandbox, &["accounts", "--json"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let accounts: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["only-one"]);
+
+    // `mfa code` with no query takes the only account: the sealing one does not count.
+    let out = run(&sandbox, &["code"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(
+        stdout_of(&out).trim(),
+        slot.ykman(&["oath", "accounts", "code", "-s", "only-one"])
+            .trim()
+    );
+    // Asked for by name, it does not exist.
+    let out = run(&sandbox, &["code", SEALING]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), "");
+}
+
+#[test]
+fn a_profile_without_keys_in_the_file_is_a_usage_error() {
+    let sandbox = Sandbox::new();
+    sandbox.write_credentials("[p]\nregion = x\n");
+    let out = run(
+        &sandbox,
+        &["-p", "p", "keys", "import", "--store", "yubikey"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(
+        err.starts_with("mfa: profile `p` has no aws_access_key_id"),
+        "{err}"
+    );
+}
+
+#[test]
+fn keyring_without_a_secret_service_is_refused_with_advice() {
+    let sandbox = Sandbox::new();
+    sandbox.write_credentials("[p]\naws_access_key_id = AKIAP\naws_secret_access_key = kept\n");
+    let out = run(
+        &sandbox,
+        &["-p", "p", "keys", "import", "--store", "keyring"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(err.contains("--store yubikey"), "{err}");
+    assert!(
+        std::fs::read_to_string(sandbox.path(".aws/credentials"))
+            .unwrap()
+            .contains("aws_secret_access_key = kept"),
+        "a refused import keeps the keys where they were"
+    );
+}
+
+#[allow(dead_code)]
+fn unused(_: World) -> (&'static str, &'static str, &'static str) {
+    let _ = aws_vars;
+    (ACCESS_KEY, SECRET_KEY, OATH_ACCOUNT)
+}
