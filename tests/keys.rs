@@ -202,8 +202,91 @@ fn keyring_without_a_secret_service_is_refused_with_advice() {
     );
 }
 
-#[allow(dead_code)]
-fn unused(_: World) -> (&'static str, &'static str, &'static str) {
-    let _ = aws_vars;
-    (ACCESS_KEY, SECRET_KEY, OATH_ACCOUNT)
+/// `mfa yubi env` in alice's world (keys sealed, code from the card).
+fn yubi_env(world: &World) -> std::process::Output {
+    let mut cmd = world.mfa_std_with_card();
+    cmd.args(["yubi", "env"]);
+    cmd.output().unwrap()
+}
+
+#[test]
+fn a_session_comes_from_sealed_keys_and_a_cached_one_needs_no_card() {
+    let world = World::new();
+    let mut slot = insert_card(CardConfig::default());
+    ykman_add(&slot, &[], OATH_ACCOUNT, SEED_SHA1);
+    let out = run(&world.sandbox, &["keys", "import", "--store", "yubikey"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(
+        files_containing(world.sandbox.home.path(), SECRET_KEY.as_bytes()),
+        Vec::<String>::new()
+    );
+    // The sealed file names the access key id in clear, so the cache key can be computed.
+    let sealed =
+        std::fs::read_to_string(world.sandbox.path(".local/share/mfa/keys/default.sealed"))
+            .unwrap();
+    assert!(sealed.contains(ACCESS_KEY));
+
+    let out = yubi_env(&world);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let vars = aws_vars(&out.stdout);
+    assert!(vars["AWS_ACCESS_KEY_ID"].starts_with("ASIA"), "{vars:?}");
+    assert_ne!(
+        vars["AWS_SECRET_ACCESS_KEY"], SECRET_KEY,
+        "long-term keys never reach a child"
+    );
+    assert_eq!(world.sts.mfa_calls(), 1);
+
+    // Cached: the card is gone and the session still comes, with no unsealing.
+    slot.remove();
+    let out = yubi_env(&world);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(
+        aws_vars(&out.stdout)["AWS_ACCESS_KEY_ID"],
+        vars["AWS_ACCESS_KEY_ID"]
+    );
+    assert_eq!(world.sts.mfa_calls(), 1);
+
+    // A new session without the card: two lines, exit 1, nothing on stdout.
+    let out = world.mfa().args(["cache", "clear"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let mut cmd = world.mfa_std_with_card();
+    let out = cmd.args(["exec", "--", "env"]).output().unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert_eq!(stdout_of(&out), "");
+    assert_eq!(world.sts.mfa_calls(), 1);
+}
+
+#[test]
+fn a_key_without_the_sealing_credential_fails_cleanly() {
+    let world = World::new();
+    let slot = insert_card(CardConfig::default());
+    ykman_add(&slot, &[], OATH_ACCOUNT, SEED_SHA1);
+    let out = run(&world.sandbox, &["keys", "import", "--store", "yubikey"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    slot.ykman(&["oath", "accounts", "delete", "-f", SEALING]);
+
+    let out = yubi_env(&world);
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "mfa: this YubiKey has no sealing credential `{SEALING}`"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("create new ones"), "{err}");
+    assert_eq!(stdout_of(&out), "");
+    assert_eq!(world.sts.mfa_calls(), 0);
+
+    // A corrupted sealed file: a clean failure too.
+    let path = world.sandbox.path(".local/share/mfa/keys/default.sealed");
+    std::fs::write(&path, "{\"version\": 1}").unwrap();
+    let out = yubi_env(&world);
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(err.contains("not a usable sealed-keys file"), "{err}");
 }

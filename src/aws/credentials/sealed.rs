@@ -35,12 +35,13 @@ const INFO: &[u8] = b"mfa sealed long-term keys v1";
 /// The file name's extension.
 const EXTENSION: &str = ".sealed";
 
+/// What the card layer reports (in the binary, the YubiKey source's error).
+pub type CardError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// The card's part: the full HMAC of the sealing credential over a challenge.
 pub trait SealingCard {
-    /// The error of the card layer.
-    type Error;
     /// The HMAC of the credential `account` over `challenge` (20 to 64 bytes).
-    fn hmac(&mut self, account: &str, challenge: &[u8]) -> Result<SecretBytes, Self::Error>;
+    fn hmac(&mut self, account: &str, challenge: &[u8]) -> Result<SecretBytes, CardError>;
 }
 
 /// A sealed file's contents. Only `secret_access_key` is secret, and it is encrypted.
@@ -65,10 +66,13 @@ pub struct SealedKeys {
 /// Why sealing or opening failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum SealError<E> {
+pub enum SealError {
     /// The card could not compute the HMAC (missing credential, no card, touch timeout…).
-    #[error("the YubiKey could not unseal the keys")]
-    Card(#[source] E),
+    #[error("the YubiKey could not unseal the keys: {0}")]
+    Card(#[source] CardError),
+    /// The profile's keys are to be sealed (`mfa_keys = yubikey`) and there is no file.
+    #[error("profile `{profile}` has no sealed keys in {}", path.display())]
+    NotFound { profile: String, path: PathBuf },
     /// The file does not open with the card's HMAC: another YubiKey, a sealing credential
     /// replaced since, or a file altered on disk.
     #[error("the sealed keys of profile `{profile}` do not open with this YubiKey")]
@@ -93,7 +97,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn random<const N: usize, E>() -> Result<[u8; N], SealError<E>> {
+fn random<const N: usize>() -> Result<[u8; N], SealError> {
     let mut bytes = [0u8; N];
     getrandom::getrandom(&mut bytes).map_err(|e| SealError::Random(e.to_string()))?;
     Ok(bytes)
@@ -160,9 +164,9 @@ pub fn seal<C: SealingCard>(
     access_key_id: &str,
     account: &str,
     secret: &SecretString,
-) -> Result<(SealedKeys, SecretBytes), SealError<C::Error>> {
-    let challenge = random::<CHALLENGE_LENGTH, C::Error>()?;
-    let nonce = random::<12, C::Error>()?;
+) -> Result<(SealedKeys, SecretBytes), SealError> {
+    let challenge = random::<CHALLENGE_LENGTH>()?;
+    let nonce = random::<12>()?;
     let hmac = card.hmac(account, &challenge).map_err(SealError::Card)?;
     let sealed = seal_with(
         &hmac,
@@ -178,7 +182,7 @@ pub fn seal<C: SealingCard>(
 
 impl SealedKeys {
     /// Decrypts with the card's HMAC of the stored challenge (already computed).
-    pub fn open_with<E>(&self, hmac: &SecretBytes) -> Result<SecretString, SealError<E>> {
+    pub fn open_with(&self, hmac: &SecretBytes) -> Result<SecretString, SealError> {
         let corrupt = |reason: String| SealError::Corrupt {
             path: PathBuf::from(&self.profile),
             reason,
@@ -212,7 +216,7 @@ impl SealedKeys {
     }
 
     /// Asks the card for the HMAC of the stored challenge and decrypts.
-    pub fn open<C: SealingCard>(&self, card: &mut C) -> Result<SecretString, SealError<C::Error>> {
+    pub fn open<C: SealingCard>(&self, card: &mut C) -> Result<SecretString, SealError> {
         let challenge = parse_hex(&self.challenge).map_err(|reason| SealError::Corrupt {
             path: PathBuf::from(&self.profile),
             reason,
@@ -250,7 +254,7 @@ pub fn path_of(dir: &Path, profile: &str) -> PathBuf {
 }
 
 /// Reads the sealed file of `profile`; `None` when there is none.
-pub fn read<E>(dir: &Path, profile: &str) -> Result<Option<SealedKeys>, SealError<E>> {
+pub fn read(dir: &Path, profile: &str) -> Result<Option<SealedKeys>, SealError> {
     let path = path_of(dir, profile);
     let text = match fs::read_to_string(&path) {
         Ok(text) => text,
@@ -274,7 +278,7 @@ pub fn read<E>(dir: &Path, profile: &str) -> Result<Option<SealedKeys>, SealErro
 }
 
 /// Writes `sealed` atomically as a 0600 file in `dir` (created 0700); returns its path.
-pub fn write<E>(dir: &Path, sealed: &SealedKeys) -> Result<PathBuf, SealError<E>> {
+pub fn write(dir: &Path, sealed: &SealedKeys) -> Result<PathBuf, SealError> {
     let path = path_of(dir, &sealed.profile);
     let io_error = |source| SealError::Io {
         path: path.clone(),
@@ -288,7 +292,7 @@ pub fn write<E>(dir: &Path, sealed: &SealedKeys) -> Result<PathBuf, SealError<E>
 }
 
 /// Deletes the sealed file of `profile`; `false` when there was none.
-pub fn remove<E>(dir: &Path, profile: &str) -> Result<bool, SealError<E>> {
+pub fn remove(dir: &Path, profile: &str) -> Result<bool, SealError> {
     let path = path_of(dir, profile);
     match fs::remove_file(&path) {
         Ok(()) => Ok(true),
@@ -345,11 +349,10 @@ mod tests {
     }
 
     impl SealingCard for SoftCard {
-        type Error = String;
-        fn hmac(&mut self, account: &str, challenge: &[u8]) -> Result<SecretBytes, String> {
+        fn hmac(&mut self, account: &str, challenge: &[u8]) -> Result<SecretBytes, CardError> {
             self.calls += 1;
             if account != "mfa:sealed-keys" {
-                return Err(format!("no account {account}"));
+                return Err(format!("no account {account}").into());
             }
             let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).unwrap();
             mac.update(challenge);
@@ -409,7 +412,7 @@ mod tests {
                 ..sealed.clone()
             },
         ] {
-            let error = changed.open_with::<String>(&hmac).unwrap_err();
+            let error = changed.open_with(&hmac).unwrap_err();
             assert!(matches!(error, SealError::WrongKey { .. }), "{error:?}");
         }
         let mut flipped = parse_hex(&sealed.ciphertext).unwrap();
@@ -419,7 +422,7 @@ mod tests {
             ..sealed
         };
         assert!(matches!(
-            flipped.open_with::<String>(&hmac).unwrap_err(),
+            flipped.open_with(&hmac).unwrap_err(),
             SealError::WrongKey { .. }
         ));
     }
@@ -472,22 +475,22 @@ mod tests {
         let secret = SecretString::new(SECRET.into());
         let (sealed, _) =
             seal(&mut card(3), "a/../b", "AKIAX", "mfa:sealed-keys", &secret).unwrap();
-        let path = write::<String>(&dir, &sealed).unwrap();
+        let path = write(&dir, &sealed).unwrap();
         assert_eq!(path.parent().unwrap(), dir);
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&path), 0o600);
         assert_eq!(mode(&dir), 0o700);
-        assert_eq!(read::<String>(&dir, "a/../b").unwrap(), Some(sealed));
+        assert_eq!(read(&dir, "a/../b").unwrap(), Some(sealed));
         assert_eq!(list(&dir), ["a/../b"]);
         let text = fs::read_to_string(&path).unwrap();
         assert!(!text.contains(SECRET));
         fs::write(&path, "{").unwrap();
         assert!(matches!(
-            read::<String>(&dir, "a/../b").unwrap_err(),
+            read(&dir, "a/../b").unwrap_err(),
             SealError::Corrupt { .. }
         ));
-        assert!(remove::<String>(&dir, "a/../b").unwrap());
-        assert!(!remove::<String>(&dir, "a/../b").unwrap());
-        assert_eq!(read::<String>(&dir, "a/../b").unwrap(), None);
+        assert!(remove(&dir, "a/../b").unwrap());
+        assert!(!remove(&dir, "a/../b").unwrap());
+        assert_eq!(read(&dir, "a/../b").unwrap(), None);
     }
 }

@@ -12,16 +12,30 @@ const LOST: &str = "plug in the YubiKey the keys were sealed with; if it is lost
                     deactivate the keys in IAM and create new ones (docs/long-term-keys.md)";
 
 /// A sealed file that cannot be written, read or opened.
-pub fn sealed(error: &SealError<YubikeyError>) -> Failure {
+pub fn sealed(error: &SealError) -> Failure {
     match error {
-        SealError::Card(YubikeyError::Oath(OathError::NoSuchAccount { .. })) => Failure::runtime(
-            format!(
-                "this YubiKey has no sealing credential `{SEALING_ACCOUNT}`: the sealed keys \
-                 cannot be opened with it"
+        SealError::Card(card) => match card.downcast_ref::<YubikeyError>() {
+            Some(YubikeyError::Oath(OathError::NoSuchAccount { .. })) => Failure::runtime(
+                format!(
+                    "this YubiKey has no sealing credential `{SEALING_ACCOUNT}`: the sealed \
+                     keys cannot be opened with it"
+                ),
+                LOST,
             ),
-            LOST,
+            Some(yubikey) => sources::yubikey(yubikey),
+            None => Failure::runtime(format!("the sealed keys cannot be opened: {card}"), LOST),
+        },
+        SealError::NotFound { profile, path } => Failure::usage(
+            format!(
+                "profile `{profile}` says its keys are sealed (mfa_keys = yubikey), but {} does \
+                 not exist",
+                path.display()
+            ),
+            format!(
+                "store them with `mfa keys add -p {profile} --store yubikey`, or remove \
+                 mfa_keys from the profile"
+            ),
         ),
-        SealError::Card(card) => sources::yubikey(card),
         SealError::WrongKey { profile } => Failure::runtime(
             format!(
                 "the sealed keys of profile `{profile}` do not open with this YubiKey (another \

@@ -12,13 +12,14 @@
 //! The keyring store goes through [`KeysKeyring`], one small interface, so the desktop Secret
 //! Service can be wired in without touching this file's logic.
 
+use std::cell::RefCell;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::aws::credentials::mask_key_id;
-use crate::aws::credentials::sealed::{self, SealedKeys, SealingCard};
+use crate::aws::credentials::sealed::{self, CardError, SealError, SealedKeys, SealingCard};
+use crate::aws::credentials::{CredentialsError, LongTermCredentials, Unsealer, mask_key_id};
 use crate::aws::ini::IniDocument;
 use crate::aws::write_profile::{self, config_section};
 use crate::cli::args::{KeyStoreArg, KeysCommand};
@@ -27,9 +28,9 @@ use crate::cli::sources::{self, ProfileUse};
 use crate::cli::{Context, Exit, Failure, advice};
 use crate::secret::{SecretBytes, SecretString};
 use crate::sources::yubikey::{
-    Connector, SEALING_ACCOUNT, SealingAccount, YubikeyError, YubikeySource,
+    Connector, PcscConnector, SEALING_ACCOUNT, SealingAccount, YubikeySource,
 };
-use crate::terminal::Terminal;
+use crate::terminal::{SystemTerminal, Terminal};
 use crate::transport::Device;
 
 /// The config key naming the store (docs/configuration.md).
@@ -86,10 +87,75 @@ pub struct CardSeal<'a, C: Connector> {
 }
 
 impl<C: Connector> SealingCard for CardSeal<'_, C> {
-    type Error = YubikeyError;
-    fn hmac(&mut self, account: &str, challenge: &[u8]) -> Result<SecretBytes, YubikeyError> {
+    fn hmac(&mut self, account: &str, challenge: &[u8]) -> Result<SecretBytes, CardError> {
         self.source
             .sealing_hmac(&self.device, account, challenge, self.terminal)
+            .map_err(|e| Box::new(e) as CardError)
+    }
+}
+
+/// Opens sealed keys for the credential flow, with the YubiKey the profile names: the file is
+/// read for the access key id alone (a cached session needs nothing more), and the card is
+/// asked only by [`Unsealer::unseal`], when a session must be fetched.
+pub struct CardUnsealer {
+    dir: PathBuf,
+    source: RefCell<YubikeySource<'static, PcscConnector>>,
+    verbosity: u8,
+}
+
+impl CardUnsealer {
+    /// The unsealer for the profile's device settings; nothing touches the card yet.
+    pub fn new(ctx: &mut Context) -> Result<Self, Failure> {
+        let dir = sealed_dir(ctx)?;
+        let device_settings = sources::context_device(ctx, ProfileUse::KeyOnly)?;
+        let options = sources::yubikey_options(ctx, &device_settings)?;
+        Ok(CardUnsealer {
+            dir,
+            source: RefCell::new(sources::yubikey_source(ctx, options)),
+            verbosity: ctx.verbosity(),
+        })
+    }
+}
+
+impl Unsealer for CardUnsealer {
+    fn access_key_id(&self, profile: &str) -> Option<String> {
+        sealed::read(&self.dir, profile)
+            .ok()
+            .flatten()
+            .map(|s| s.access_key_id)
+    }
+
+    fn unseal(&self, profile: &str) -> Result<LongTermCredentials, CredentialsError> {
+        let fail = |source| CredentialsError::Sealed {
+            profile: profile.to_owned(),
+            source,
+        };
+        let file = sealed::read(&self.dir, profile)
+            .map_err(fail)?
+            .ok_or_else(|| {
+                fail(SealError::NotFound {
+                    profile: profile.to_owned(),
+                    path: sealed::path_of(&self.dir, profile),
+                })
+            })?;
+        // Its own handle on /dev/tty: the flow holds the context's for the code source.
+        let mut terminal = SystemTerminal::open(self.verbosity);
+        let mut source = self.source.borrow_mut();
+        let device = source
+            .device(&mut terminal)
+            .map_err(|e| fail(SealError::Card(Box::new(e))))?;
+        let mut card = CardSeal {
+            source: &mut source,
+            device,
+            terminal: &mut terminal,
+        };
+        let secret = file.open(&mut card).map_err(fail)?;
+        Ok(LongTermCredentials {
+            access_key_id: file.access_key_id,
+            secret_access_key: secret,
+            session_token: None,
+            expiration: None,
+        })
     }
 }
 
@@ -228,7 +294,7 @@ fn seal_keys(
     secret: &SecretString,
 ) -> Result<(), Failure> {
     let dir = sealed_dir(ctx)?;
-    if sealed::read::<YubikeyError>(&dir, profile)
+    if sealed::read(&dir, profile)
         .map_err(|e| advice::keys::sealed(&e))?
         .is_some()
     {
@@ -260,13 +326,12 @@ fn seal_keys(
     };
     let (written, hmac) = sealed::seal(&mut card, profile, id, SEALING_ACCOUNT, secret)
         .map_err(|e| advice::keys::sealed(&e))?;
-    sealed::write::<YubikeyError>(&dir, &written).map_err(|e| advice::keys::sealed(&e))?;
-    let read_back =
-        sealed::read::<YubikeyError>(&dir, profile).map_err(|e| advice::keys::sealed(&e))?;
+    sealed::write(&dir, &written).map_err(|e| advice::keys::sealed(&e))?;
+    let read_back = sealed::read(&dir, profile).map_err(|e| advice::keys::sealed(&e))?;
     let opened = read_back
         .as_ref()
         .filter(|r| **r == written)
-        .map(|r| r.open_with::<YubikeyError>(&hmac))
+        .map(|r| r.open_with(&hmac))
         .transpose()
         .map_err(|e| advice::keys::sealed(&e))?;
     if opened.as_ref() != Some(secret) {
@@ -369,7 +434,7 @@ fn list(ctx: &mut Context, json: bool) -> Result<Exit, Failure> {
         let (store, id) = if get(SECRET_KEY).is_some() {
             ("file", get(ID_KEY))
         } else if sealed_profiles.contains(&name) {
-            let id = sealed::read::<YubikeyError>(&dir, &name)
+            let id = sealed::read(&dir, &name)
                 .ok()
                 .flatten()
                 .map(|s: SealedKeys| s.access_key_id);
@@ -416,7 +481,7 @@ fn list(ctx: &mut Context, json: bool) -> Result<Exit, Failure> {
 
 fn remove(ctx: &mut Context, profile: &str, force: bool) -> Result<Exit, Failure> {
     let dir = sealed_dir(ctx)?;
-    let sealed_here = sealed::read::<YubikeyError>(&dir, profile)
+    let sealed_here = sealed::read(&dir, profile)
         .map(|s| s.is_some())
         .unwrap_or(true);
     let keyring = SecretServiceKeys;
@@ -440,7 +505,7 @@ fn remove(ctx: &mut Context, profile: &str, force: bool) -> Result<Exit, Failure
         }
     }
     if sealed_here {
-        sealed::remove::<YubikeyError>(&dir, profile).map_err(|e| advice::keys::sealed(&e))?;
+        sealed::remove(&dir, profile).map_err(|e| advice::keys::sealed(&e))?;
     }
     if in_keyring {
         keyring.delete(profile).map_err(|e| {

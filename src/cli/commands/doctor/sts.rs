@@ -74,7 +74,13 @@ pub(super) fn sts_and_clock(
             setup.profile
         ))];
     };
-    let keys = match credentials::load_long_term(&resolved.source, files, setup.var, clock()) {
+    let keys = match credentials::load_long_term(
+        &resolved.source,
+        files,
+        setup.var,
+        clock(),
+        &credentials::NoUnsealer,
+    ) {
         Ok(keys) => keys,
         Err(error) => {
             return vec![
