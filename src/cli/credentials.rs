@@ -158,7 +158,7 @@ pub fn obtain_for(
     let sts = StsClient::new(settings);
     let mut source = sources::code_source_for(ctx, forced, &profile, refuse_touch)?;
     let clock = checked_clock()?;
-    let unsealer = crate::cli::commands::keys::CardUnsealer::new(ctx)?;
+    let unsealer = crate::cli::commands::keys::CardUnsealer::new(ctx);
     let flow_ctx = FlowContext {
         files: ctx.files.or_empty(&mut ctx.terminal),
         profile: &profile,

@@ -98,28 +98,32 @@ impl<C: Connector> SealingCard for CardSeal<'_, C> {
 /// read for the access key id alone (a cached session needs nothing more), and the card is
 /// asked only by [`Unsealer::unseal`], when a session must be fetched.
 pub struct CardUnsealer {
-    dir: PathBuf,
+    /// `None` without a home directory: then no profile can have sealed keys.
+    dir: Option<PathBuf>,
     source: RefCell<YubikeySource<'static, PcscConnector>>,
     verbosity: u8,
 }
 
 impl CardUnsealer {
-    /// The unsealer for the profile's device settings; nothing touches the card yet.
-    pub fn new(ctx: &mut Context) -> Result<Self, Failure> {
-        let dir = sealed_dir(ctx)?;
-        let device_settings = sources::context_device(ctx, ProfileUse::KeyOnly)?;
-        let options = sources::yubikey_options(ctx, &device_settings)?;
-        Ok(CardUnsealer {
+    /// The unsealer for the profile's device settings. Nothing is read and nothing touches the
+    /// card yet, and it never fails: a profile without sealed keys must not pay for it (a
+    /// device setting that does not parse is left to the code source to report).
+    pub fn new(ctx: &mut Context) -> Self {
+        let dir = sealed_dir(ctx).ok();
+        let options = sources::context_device(ctx, ProfileUse::KeyOnly)
+            .and_then(|device| sources::yubikey_options(ctx, &device))
+            .unwrap_or_default();
+        CardUnsealer {
             dir,
             source: RefCell::new(sources::yubikey_source(ctx, options)),
             verbosity: ctx.verbosity(),
-        })
+        }
     }
 }
 
 impl Unsealer for CardUnsealer {
     fn access_key_id(&self, profile: &str) -> Option<String> {
-        sealed::read(&self.dir, profile)
+        sealed::read(self.dir.as_deref()?, profile)
             .ok()
             .flatten()
             .map(|s| s.access_key_id)
@@ -130,14 +134,13 @@ impl Unsealer for CardUnsealer {
             profile: profile.to_owned(),
             source,
         };
-        let file = sealed::read(&self.dir, profile)
-            .map_err(fail)?
-            .ok_or_else(|| {
-                fail(SealError::NotFound {
-                    profile: profile.to_owned(),
-                    path: sealed::path_of(&self.dir, profile),
-                })
-            })?;
+        let dir = self.dir.clone().unwrap_or_default();
+        let file = sealed::read(&dir, profile).map_err(fail)?.ok_or_else(|| {
+            fail(SealError::NotFound {
+                profile: profile.to_owned(),
+                path: sealed::path_of(&dir, profile),
+            })
+        })?;
         // Its own handle on /dev/tty: the flow holds the context's for the code source.
         let mut terminal = SystemTerminal::open(self.verbosity);
         let mut source = self.source.borrow_mut();
