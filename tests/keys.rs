@@ -8,12 +8,13 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::time::Duration;
 
 use common::aws::{OATH_ACCOUNT, World, aws_vars};
 use common::fixtures::{ACCESS_KEY, SECRET_KEY, SEED_SHA1};
 use common::output::{stderr_of, stdout_of};
 use common::ykman::ykman_add;
-use common::{CardConfig, Sandbox, insert_card};
+use common::{CardConfig, Sandbox, TouchMode, insert_card};
 
 const SEALING: &str = "mfa:sealed-keys";
 
@@ -289,4 +290,32 @@ fn a_key_without_the_sealing_credential_fails_cleanly() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(err.lines().count(), 2, "{err}");
     assert!(err.contains("not a usable sealed-keys file"), "{err}");
+}
+
+#[test]
+fn a_touch_sealing_credential_asks_for_the_touch_to_unseal() {
+    let world = World::new();
+    let slot = insert_card(CardConfig {
+        touch: TouchMode::Delay(Duration::from_millis(600)),
+        ..CardConfig::default()
+    });
+    ykman_add(&slot, &[], OATH_ACCOUNT, SEED_SHA1);
+    let out = run(
+        &world.sandbox,
+        &["keys", "import", "--store", "yubikey", "--touch"],
+    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let touched = slot.card().touch_count();
+    assert_eq!(touched, 1, "sealing takes one HMAC: one touch");
+
+    let out = yubi_env(&world);
+    let err = stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("Touch your YubiKey"), "{err}");
+    assert_eq!(
+        slot.card().touch_count(),
+        touched + 1,
+        "unsealing: one more"
+    );
+    assert_eq!(world.sts.mfa_calls(), 1);
 }
