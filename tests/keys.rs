@@ -14,6 +14,7 @@ use common::aws::{OATH_ACCOUNT, World, aws_vars};
 use common::fixtures::{ACCESS_KEY, SECRET_KEY, SEED_SHA1};
 use common::output::{stderr_of, stdout_of};
 use common::ykman::ykman_add;
+use common::yubikey::codes_in_one_step;
 use common::{CardConfig, Sandbox, TouchMode, insert_card};
 
 const SEALING: &str = "mfa:sealed-keys";
@@ -153,13 +154,8 @@ fn the_sealing_credential_is_never_a_code_account() {
     assert_eq!(ids, ["only-one"]);
 
     // `mfa code` with no query takes the only account: the sealing one does not count.
-    let out = run(&sandbox, &["code"]);
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    assert_eq!(
-        stdout_of(&out).trim(),
-        slot.ykman(&["oath", "accounts", "code", "-s", "only-one"])
-            .trim()
-    );
+    let (mfa, ykman) = codes_in_one_step(&slot, &sandbox, &["code"], "only-one", &[], 30);
+    assert_eq!(mfa, ykman);
     // Asked for by name, it does not exist.
     let out = run(&sandbox, &["code", SEALING]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
@@ -318,4 +314,38 @@ fn a_touch_sealing_credential_asks_for_the_touch_to_unseal() {
         "unsealing: one more"
     );
     assert_eq!(world.sts.mfa_calls(), 1);
+}
+
+#[test]
+fn add_reads_the_keys_from_stdin_and_refuses_a_profile_with_plaintext_keys() {
+    let slot = insert_card(CardConfig::default());
+    let sandbox = Sandbox::new();
+    sandbox
+        .write_credentials("[plain]\naws_access_key_id = AKIAPLAIN\naws_secret_access_key = p\n");
+    let out = sandbox
+        .mfa_without_tty()
+        .args(["-p", "piped", "keys", "add", "--store", "yubikey"])
+        .write_stdin("AKIAPIPED000000000001\npiped-secret-from-stdin\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let text = std::fs::read_to_string(sandbox.path(".local/share/mfa/keys/piped.sealed")).unwrap();
+    assert!(text.contains("AKIAPIPED000000000001"), "{text}");
+    assert_eq!(
+        files_containing(sandbox.home.path(), b"piped-secret-from-stdin"),
+        Vec::<String>::new()
+    );
+    let config = std::fs::read_to_string(sandbox.path(".aws/config")).unwrap();
+    assert_eq!(config, "[profile piped]\nmfa_keys = yubikey\n");
+    assert_eq!(slot.card().touch_count(), 0);
+
+    // Keys in the credentials file would win over stored ones: add refuses, import is the way.
+    let out = sandbox
+        .mfa_without_tty()
+        .args(["-p", "plain", "keys", "add", "--store", "yubikey"])
+        .write_stdin("AKIAX\ny\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("mfa keys import -p plain"));
 }

@@ -461,6 +461,12 @@ fn list(ctx: &mut Context, json: bool) -> Result<Exit, Failure> {
         json_text(&rows, "list")?
     } else {
         let mut text = String::new();
+        if !rows.is_empty() {
+            text.push_str(&format!(
+                "{:<24} {:<20} ACCESS KEY ID\n",
+                "PROFILE", "STORE"
+            ));
+        }
         for row in &rows {
             text.push_str(&format!(
                 "{:<24} {:<20} {}\n",
