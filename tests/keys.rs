@@ -349,3 +349,38 @@ fn add_reads_the_keys_from_stdin_and_refuses_a_profile_with_plaintext_keys() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
     assert!(stderr_of(&out).contains("mfa keys import -p plain"));
 }
+
+#[test]
+fn a_failed_seal_leaves_the_file_and_the_card_as_they_were() {
+    let slot = insert_card(CardConfig {
+        touch: TouchMode::Deny,
+        ..CardConfig::default()
+    });
+    let sandbox = Sandbox::new();
+    sandbox.write_credentials(CREDENTIALS);
+    let out = run(
+        &sandbox,
+        &[
+            "-p", "work", "keys", "import", "--store", "yubikey", "--touch",
+        ],
+    );
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(sandbox.path(".aws/credentials")).unwrap(),
+        CREDENTIALS
+    );
+    assert!(!sandbox.path(".local/share/mfa/keys/work.sealed").exists());
+    assert!(
+        !sandbox.path(".aws/config").exists() || {
+            let config = std::fs::read_to_string(sandbox.path(".aws/config")).unwrap();
+            !config.contains("mfa_keys")
+        }
+    );
+    let listed = slot.ykman(&["oath", "accounts", "list"]);
+    assert!(
+        !listed.contains(SEALING),
+        "the credential created for nothing is gone: {listed}"
+    );
+}

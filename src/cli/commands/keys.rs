@@ -324,11 +324,24 @@ fn seal_keys(
     }
     let mut card = CardSeal {
         source: &mut source,
-        device,
+        device: device.clone(),
         terminal,
     };
-    let (written, hmac) = sealed::seal(&mut card, profile, id, SEALING_ACCOUNT, secret)
-        .map_err(|e| advice::keys::sealed(&e))?;
+    let (written, hmac) = match sealed::seal(&mut card, profile, id, SEALING_ACCOUNT, secret) {
+        Ok(sealed) => sealed,
+        Err(error) => {
+            if created == SealingAccount::Created {
+                // Nothing depends on a credential created just now: a token that gives no
+                // full HMAC (or a touch that never came) does not keep a useless account.
+                let id = crate::oath::CredentialId::from_raw(
+                    SEALING_ACCOUNT.as_bytes(),
+                    crate::oath::OathType::Totp,
+                );
+                let _ = source.delete_account(&device, &id, &mut ctx.terminal);
+            }
+            return Err(advice::keys::sealed(&error));
+        }
+    };
     sealed::write(&dir, &written).map_err(|e| advice::keys::sealed(&e))?;
     let read_back = sealed::read(&dir, profile).map_err(|e| advice::keys::sealed(&e))?;
     let opened = read_back
