@@ -11,7 +11,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::aws::{OATH_ACCOUNT, World, aws_vars};
-use common::fixtures::{ACCESS_KEY, SECRET_KEY, SEED_SHA1};
+use common::consumers::{aws_caller_identity, credential_process_profile};
+use common::fixtures::{ACCESS_KEY, NO_PCSCD, SECRET_KEY, SEED_SHA1};
 use common::output::{stderr_of, stdout_of};
 use common::ykman::ykman_add;
 use common::yubikey::codes_in_one_step;
@@ -232,6 +233,13 @@ fn a_session_comes_from_sealed_keys_and_a_cached_one_needs_no_card() {
         "long-term keys never reach a child"
     );
     assert_eq!(world.sts.mfa_calls(), 1);
+    let calls = world.sts.calls();
+    assert_eq!(calls[0].action, "GetSessionToken");
+    assert_eq!(
+        calls[0].access_key_id.as_deref(),
+        Some(ACCESS_KEY),
+        "signed with the unsealed keys"
+    );
 
     // Cached: the card is gone and the session still comes, with no unsealing.
     slot.remove();
@@ -382,5 +390,33 @@ fn a_failed_seal_leaves_the_file_and_the_card_as_they_were() {
     assert!(
         !listed.contains(SEALING),
         "the credential created for nothing is gone: {listed}"
+    );
+}
+
+#[test]
+fn the_aws_cli_gets_sessions_from_sealed_keys_through_credential_process() {
+    let world = World::with_config(&credential_process_profile("via-mfa", "default"));
+    let slot = insert_card(CardConfig::default());
+    ykman_add(&slot, &[], OATH_ACCOUNT, SEED_SHA1);
+    let out = run(&world.sandbox, &["keys", "import", "--store", "yubikey"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+
+    // The AWS CLI runs `mfa credential-process`, which reaches the card through pcscd.
+    let out = aws_caller_identity(&world, "via-mfa")
+        .env_remove(NO_PCSCD.0)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let identity: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(identity["Arn"], "arn:aws:iam::123456789012:user/alice");
+    let calls = world.sts.calls();
+    assert_eq!(calls[0].action, "GetSessionToken");
+    assert_eq!(calls[0].access_key_id.as_deref(), Some(ACCESS_KEY));
+    assert!(
+        calls[1]
+            .access_key_id
+            .as_deref()
+            .unwrap()
+            .starts_with("ASIA")
     );
 }
