@@ -8,6 +8,7 @@
 
 pub mod process;
 pub mod rfc3339;
+pub mod sealed;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -155,6 +156,38 @@ pub enum CredentialsError {
         origin: KeysOrigin,
         field: &'static str,
     },
+    /// The sealed keys of a profile could not be opened (docs/long-term-keys.md).
+    #[error("the sealed keys of profile `{profile}` cannot be opened: {source}")]
+    Sealed {
+        profile: String,
+        #[source]
+        source: sealed::SealError,
+    },
+}
+
+/// Opens the long-term keys a YubiKey sealed (`mfa_keys = yubikey`): the card's part, given by
+/// the caller, so this layer knows no card.
+pub trait Unsealer {
+    /// The access key id kept in clear beside the sealed secret: one small file read, no card
+    /// (what names the session in the cache).
+    fn access_key_id(&self, profile: &str) -> Option<String>;
+    /// The keys, unsealed with the card.
+    fn unseal(&self, profile: &str) -> Result<LongTermCredentials, CredentialsError>;
+}
+
+/// For callers that never open sealed keys: every attempt is refused.
+pub struct NoUnsealer;
+
+impl Unsealer for NoUnsealer {
+    fn access_key_id(&self, _: &str) -> Option<String> {
+        None
+    }
+    fn unseal(&self, profile: &str) -> Result<LongTermCredentials, CredentialsError> {
+        Err(CredentialsError::Sealed {
+            profile: profile.to_owned(),
+            source: sealed::SealError::Card("no YubiKey is reachable here".into()),
+        })
+    }
 }
 
 /// Where long-term credentials came from, for messages.
@@ -220,8 +253,12 @@ pub fn load_long_term(
     files: &SharedFiles,
     var: &dyn Fn(&str) -> Option<OsString>,
     now: u64,
+    unsealer: &dyn Unsealer,
 ) -> Result<LongTermCredentials, CredentialsError> {
     match source {
+        LongTermSource::Sealed { profile } => check_header_safe(unsealer.unseal(profile)?, || {
+            KeysOrigin::Profile(profile.clone())
+        }),
         LongTermSource::Static { profile } => {
             check_header_safe(from_profile(files, profile)?, || {
                 KeysOrigin::Profile(profile.clone())
@@ -344,7 +381,7 @@ mod tests {
         let source = LongTermSource::Static {
             profile: "default".into(),
         };
-        let loaded = load_long_term(&source, &files, &|_| None, 0).unwrap();
+        let loaded = load_long_term(&source, &files, &|_| None, 0, &NoUnsealer).unwrap();
         assert_eq!(loaded, from_profile(&files, "default").unwrap());
     }
 
@@ -357,7 +394,8 @@ mod tests {
             _ => None,
         };
         let files = SharedFiles::from_text("", "");
-        let keys = load_long_term(&LongTermSource::Environment, &files, &env, 0).unwrap();
+        let keys =
+            load_long_term(&LongTermSource::Environment, &files, &env, 0, &NoUnsealer).unwrap();
         assert_eq!(keys.access_key_id, "AKIAENV");
         assert_eq!(keys.secret_access_key.expose(), "envsecret");
         assert!(keys.session_token.is_none(), "an empty token is no token");

@@ -315,6 +315,27 @@ impl IniDocument {
         self.trailing_newline = true;
     }
 
+    /// Removes every occurrence of `key` in `section` (with its continuation lines); every other
+    /// line stays as it was. Returns whether there was one.
+    pub fn remove_key(&mut self, section: &str, key: &str) -> bool {
+        let key = key.to_ascii_lowercase();
+        let mut current: Option<&str> = None;
+        let mut found = Vec::new();
+        for (index, line) in self.lines.iter().enumerate() {
+            match line {
+                Line::Section { name, .. } => current = Some(name),
+                Line::Property { key: k, .. } if current == Some(section) && *k == key => {
+                    found.push(index);
+                }
+                _ => {}
+            }
+        }
+        for index in found.iter().rev() {
+            self.remove_with_continuations(*index);
+        }
+        !found.is_empty()
+    }
+
     /// Removes every occurrence of `section` with its properties (comments above it stay).
     /// Returns whether there was one.
     pub fn remove_section(&mut self, section: &str) -> bool {

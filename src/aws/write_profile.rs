@@ -97,7 +97,8 @@ pub fn check(path: &Path, section: &str, force: bool) -> Result<(), WriteProfile
 
 /// The file's real path (a symlink's target: a symlinked credentials file stays a symlink) and
 /// its parsed text.
-fn read(path: &Path) -> Result<(PathBuf, IniDocument), WriteProfileError> {
+/// Reads the shared file at `path` (a symlink's target; a missing file is empty) for editing.
+pub fn read(path: &Path) -> Result<(PathBuf, IniDocument), WriteProfileError> {
     let path = match fs::canonicalize(path) {
         Ok(target) => target,
         Err(_) => path.to_owned(),

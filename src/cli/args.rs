@@ -164,6 +164,10 @@ pub enum Command {
         keep_account: bool,
     },
 
+    /// Long-term keys out of plaintext: import, add, list, remove (docs/long-term-keys.md).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+
     /// Manage software TOTP secrets.
     #[command(subcommand)]
     Totp(TotpCommand),
@@ -279,6 +283,50 @@ pub enum TotpCommand {
         /// Name it was stored under.
         name: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Move the profile's aws_access_key_id/aws_secret_access_key out of the credentials file
+    /// into a store; every other byte of the file stays as it was.
+    Import {
+        /// Where to keep the keys.
+        #[arg(long, value_enum, value_name = "STORE")]
+        store: KeyStoreArg,
+        /// With --store yubikey: a sealing credential created now needs a touch to unseal.
+        #[arg(long)]
+        touch: bool,
+    },
+    /// Store keys read from a prompt or piped stdin (the access key id, then the secret, one
+    /// per line), never from arguments.
+    Add {
+        /// Where to keep the keys.
+        #[arg(long, value_enum, value_name = "STORE")]
+        store: KeyStoreArg,
+        /// With --store yubikey: a sealing credential created now needs a touch to unseal.
+        #[arg(long)]
+        touch: bool,
+    },
+    /// Where each profile's long-term keys live; never a secret.
+    List {
+        #[command(flatten)]
+        output: JsonOutput,
+    },
+    /// Delete the profile's stored keys (asks first).
+    Remove {
+        /// Do not ask.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// Where `mfa keys` keeps long-term keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyStoreArg {
+    /// The desktop's Secret Service (never the kernel keyring, which forgets at reboot).
+    Keyring,
+    /// A file sealed by the YubiKey: useless without it.
+    Yubikey,
 }
 
 /// Where `mfa totp add` keeps a secret.

@@ -157,6 +157,7 @@ pub fn obtain_for(
     let sts = StsClient::new(settings);
     let mut source = sources::code_source_for(ctx, forced, &profile, refuse_touch)?;
     let clock = checked_clock()?;
+    let unsealer = crate::cli::commands::keys::CardUnsealer::new(ctx);
     let flow_ctx = FlowContext {
         files: ctx.files.or_empty(&mut ctx.terminal),
         profile: &profile,
@@ -166,6 +167,7 @@ pub fn obtain_for(
         clock: &clock,
         sleep: &std::thread::sleep,
         duration,
+        unsealer: &unsealer,
     };
     let obtained = flow::obtain(&flow_ctx, &mut *source, &mut ctx.terminal)
         .map_err(|e| advice::aws::flow(&e))?;

@@ -114,6 +114,7 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
         ),
         Command::Devices { output } => commands::devices::run(ctx, output.json),
         Command::Totp(command) => commands::totp::run(ctx, command),
+        Command::Keys(command) => commands::keys::run(ctx, command),
         Command::Cache(command) => commands::cache::run(ctx, &command),
         Command::Doctor { output } => commands::doctor::run(ctx, output.json),
         Command::Completions { shell } => commands::completions::run(shell),

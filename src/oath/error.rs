@@ -79,6 +79,11 @@ pub enum OathError {
         sw: StatusWord,
     },
 
+    /// CALCULATE asked for the full HMAC (P2 `00`) and the card answered a truncated code: a
+    /// token that cannot seal keys through OATH (Nitrokey's secrets app).
+    #[error("the card gives no full HMAC response on CALCULATE")]
+    NoFullResponse,
+
     /// The card's answer does not parse.
     #[error("malformed answer to {instruction}: {reason}")]
     MalformedResponse {

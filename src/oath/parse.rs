@@ -111,6 +111,30 @@ pub fn parse_calculate(
     truncated_code(value, valid, instruction)
 }
 
+/// Parses the answer to CALCULATE with P2 `00`: one `75` element, the digits byte and then the
+/// whole MAC (20, 32 or 64 bytes). A truncated `76` answer means the card gives no full HMAC.
+pub fn parse_full_response(data: &[u8]) -> Result<crate::secret::SecretBytes, OathError> {
+    let instruction = Instruction::Calculate;
+    match elements(data, instruction)?.as_slice() {
+        [
+            Tlv {
+                tag: tag::RESPONSE,
+                value: [_digits, mac @ ..],
+            },
+        ] if matches!(mac.len(), 20 | 32 | 64) => Ok(crate::secret::SecretBytes::new(mac.to_vec())),
+        [
+            Tlv {
+                tag: tag::TRUNCATED,
+                ..
+            },
+        ] => Err(OathError::NoFullResponse),
+        _ => Err(OathError::malformed(
+            instruction,
+            "expected one full response (tag 75) of 20, 32 or 64 bytes",
+        )),
+    }
+}
+
 fn truncated_code(
     value: &[u8],
     valid: Option<std::ops::Range<u64>>,

@@ -44,6 +44,8 @@ pub enum LongTermSource {
     },
     /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` from the environment.
     Environment,
+    /// Keys of `profile` sealed by a YubiKey (`mfa_keys = yubikey`, docs/long-term-keys.md).
+    Sealed { profile: String },
 }
 
 impl fmt::Debug for LongTermSource {
@@ -52,6 +54,7 @@ impl fmt::Debug for LongTermSource {
             Self::Static { profile } => write!(f, "static keys of [{profile}]"),
             Self::Process { profile, .. } => write!(f, "credential_process of [{profile}]"),
             Self::Environment => f.write_str("environment variables"),
+            Self::Sealed { profile } => write!(f, "keys of [{profile}] sealed by a YubiKey"),
         }
     }
 }
@@ -304,7 +307,14 @@ fn has_static_keys(profile: &Profile) -> bool {
 /// Static keys or a `credential_process`: what makes a profile without `role_arn` the bottom of
 /// the chain even when it names a `source_profile`.
 fn has_own_long_term(profile: &Profile) -> bool {
-    has_static_keys(profile) || profile.get("credential_process").is_some()
+    has_static_keys(profile) || profile.get("credential_process").is_some() || is_sealed(profile)
+}
+
+/// `mfa_keys = yubikey`: the profile's keys are sealed by a YubiKey (`mfa keys import`).
+fn is_sealed(profile: &Profile) -> bool {
+    profile
+        .get("mfa_keys")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("yubikey"))
 }
 
 /// The profile `next` that `profile` names as its `source_profile`.
@@ -330,6 +340,11 @@ fn long_term(
 ) -> Result<LongTermSource, ChainError> {
     if has_static_keys(profile) {
         return Ok(LongTermSource::Static {
+            profile: profile.name.clone(),
+        });
+    }
+    if is_sealed(profile) {
+        return Ok(LongTermSource::Sealed {
             profile: profile.name.clone(),
         });
     }

@@ -19,6 +19,10 @@ pub(super) fn identity(ctx: &FlowContext<'_>) -> String {
         LongTermSource::Process {
             profile, command, ..
         } => format!("process:{profile}:{command}"),
+        LongTermSource::Sealed { profile } => ctx
+            .unsealer
+            .access_key_id(profile)
+            .unwrap_or_else(|| format!("sealed:{profile}")),
         LongTermSource::Environment => (ctx.var)("AWS_ACCESS_KEY_ID")
             .map(|v| v.to_string_lossy().into_owned())
             .unwrap_or_else(|| "environment".into()),
@@ -27,6 +31,12 @@ pub(super) fn identity(ctx: &FlowContext<'_>) -> String {
 
 /// Loads the long-term credentials (runs the `credential_process`, if that is where they are).
 pub(super) fn load(ctx: &FlowContext<'_>) -> Result<LongTermCredentials, FlowError> {
-    let keys = credentials::load_long_term(&ctx.profile.source, ctx.files, ctx.var, (ctx.clock)())?;
+    let keys = credentials::load_long_term(
+        &ctx.profile.source,
+        ctx.files,
+        ctx.var,
+        (ctx.clock)(),
+        ctx.unsealer,
+    )?;
     Ok(keys)
 }

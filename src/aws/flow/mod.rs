@@ -67,6 +67,8 @@ pub struct FlowContext<'a> {
     pub sleep: &'a dyn Fn(Duration),
     /// Lifetime asked for the final credentials (`--duration`), seconds.
     pub duration: Option<u32>,
+    /// Opens sealed long-term keys, only when a session must be fetched.
+    pub unsealer: &'a dyn crate::aws::credentials::Unsealer,
 }
 
 /// The credentials, and whether they cost a code.

@@ -118,6 +118,7 @@ impl Bench {
             clock: &clock,
             sleep: &sleep,
             duration,
+            unsealer: &crate::aws::credentials::NoUnsealer,
         };
         obtain(&ctx, source, terminal)
     }

@@ -210,6 +210,7 @@ pub fn credentials(error: &CredentialsError) -> Failure {
     let what = error.to_string();
     let run_it = "check the profile's credential_process: run it by hand and look at its JSON";
     match error {
+        CredentialsError::Sealed { source, .. } => super::keys::sealed(source),
         CredentialsError::MissingStaticKey { .. } => Failure::usage(
             what,
             "add aws_access_key_id and aws_secret_access_key to the profile in ~/.aws/credentials",

@@ -11,6 +11,7 @@
 #![deny(clippy::wildcard_enum_match_arm)]
 
 pub mod aws;
+pub mod keys;
 pub mod keystore;
 pub mod oath;
 pub mod sources;

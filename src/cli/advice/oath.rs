@@ -14,6 +14,10 @@ pub fn oath(error: &OathError) -> Failure {
             "enable OATH over USB with `ykman config usb --enable OATH`, or choose another key \
              with --serial or --reader",
         ),
+        OathError::NoFullResponse => Failure::runtime(
+            "this token gives no full HMAC on its OATH application, so it cannot seal keys",
+            "use a YubiKey for `--store yubikey`, or keep the keys with `--store keyring`",
+        ),
         OathError::PasswordRequired => Failure::runtime(
             "the YubiKey's OATH accounts are protected by a password, and none was given",
             "run on a terminal to be asked for it, set MFA_OATH_PASSWORD, or remember it once \

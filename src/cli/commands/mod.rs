@@ -14,6 +14,7 @@ pub mod doctor;
 pub mod eks_token;
 pub mod env;
 pub mod exec;
+pub mod keys;
 pub mod login;
 pub mod register;
 pub mod shell;

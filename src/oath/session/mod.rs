@@ -185,6 +185,26 @@ impl<T: Transport> OathSession<T> {
         parse::parse_calculate(answer.data(), valid)
     }
 
+    /// The full HMAC of account `id` over `challenge` (one CALCULATE with P2 `00`): the keyed
+    /// PRF a credential whose key never leaves the card gives (docs/long-term-keys.md). The
+    /// challenge is used as given, so the account should be TOTP (an HOTP account would use its
+    /// counter instead). Blocks while a touch account waits for the touch.
+    ///
+    /// Fails with [`OathError::NoFullResponse`] when the card answers a truncated code anyway
+    /// (Nitrokey's secrets app), [`OathError::NoSuchAccount`] for an unknown id.
+    pub fn calculate_full(
+        &mut self,
+        id: &CredentialId,
+        challenge: &[u8],
+    ) -> Result<crate::secret::SecretBytes, OathError> {
+        let command = Instruction::Calculate
+            .command(0, 0)
+            .with_tlv(tag::NAME, id.as_bytes())
+            .with_tlv(tag::CHALLENGE, challenge);
+        let answer = self.request(Instruction::Calculate, &command, Some(id))?;
+        parse::parse_full_response(answer.data())
+    }
+
     /// Every account, with a code for `unix_time` where the key calculates one without a
     /// touch: CALCULATE ALL with the 30 s step, then one CALCULATE per TOTP account with another
     /// period. HOTP and touch accounts come without a code.

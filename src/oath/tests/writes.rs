@@ -187,3 +187,57 @@ fn rename_keeps_the_period() {
     drop(session);
     card.assert_finished();
 }
+
+/// CALCULATE with P2 `00` (the full HMAC that seals long-term keys): the exact command, the MAC
+/// taken whole; a card that answers a truncated code anyway, or a MAC of an odd length, is
+/// refused rather than used as a key.
+#[test]
+fn calculate_full_sends_p2_zero_and_returns_the_whole_mac() {
+    use hmac::{Hmac, Mac};
+    let select = [
+        0x00, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0x00, 0x00, 0x05, 0x27, 0x21, 0x01,
+    ];
+    let selected = [0x79, 0x03, 0x05, 0x04, 0x03, 0x90, 0x00];
+    let id = CredentialId::from_raw(b"mfa:sealed-keys", OathType::Totp);
+    let challenge = [0x5Au8; 32];
+    let mut command = vec![0x00, 0xA2, 0x00, 0x00, 2 + 15 + 2 + 32, 0x71, 15];
+    command.extend_from_slice(b"mfa:sealed-keys");
+    command.extend_from_slice(&[0x74, 32]);
+    command.extend_from_slice(&challenge);
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&[7u8; 32]).unwrap();
+    mac.update(&challenge);
+    let mac = mac.finalize().into_bytes().to_vec();
+    let mut full = vec![0x75, 33, 6];
+    full.extend_from_slice(&mac);
+    full.extend_from_slice(&[0x90, 0x00]);
+    let truncated = [0x76, 0x05, 0x06, 1, 2, 3, 4, 0x90, 0x00];
+    let mut odd = vec![0x75, 11, 6];
+    odd.extend_from_slice(&[9u8; 10]);
+    odd.extend_from_slice(&[0x90, 0x00]);
+
+    let mut card = ScriptedTransport::new();
+    card.push(select, selected);
+    card.push(command.clone(), full);
+    card.push(command.clone(), truncated);
+    card.push(command.clone(), odd);
+    card.push(command, [0x69, 0x84]);
+    let mut session = OathSession::select(&mut card).unwrap();
+    assert_eq!(
+        session.calculate_full(&id, &challenge).unwrap().expose(),
+        &mac[..]
+    );
+    assert!(matches!(
+        session.calculate_full(&id, &challenge),
+        Err(OathError::NoFullResponse)
+    ));
+    assert!(matches!(
+        session.calculate_full(&id, &challenge),
+        Err(OathError::MalformedResponse { .. })
+    ));
+    assert!(matches!(
+        session.calculate_full(&id, &challenge),
+        Err(OathError::NoSuchAccount { account }) if account == "mfa:sealed-keys"
+    ));
+    drop(session);
+    card.assert_finished();
+}

@@ -26,6 +26,7 @@ mod account;
 mod connector;
 mod error;
 mod provision;
+mod seal;
 mod touch;
 mod unlock;
 
@@ -39,6 +40,7 @@ pub use account::{
 };
 pub use connector::{Connector, PcscConnector, TraceSink};
 pub use error::{PasswordOrigin, YubikeyError};
+pub use seal::{SEALING_ACCOUNT, SealingAccount, is_reserved};
 pub use touch::{DEFAULT_NOTICE_AFTER, TOUCH_TIMEOUT, touch_notice};
 pub use unlock::{KeyOrigin, Unlocked, keyring_name};
 
@@ -218,7 +220,8 @@ impl<'k, C: Connector> YubikeySource<'k, C> {
                     }
                     _ => false,
                 };
-                let accounts = session.accounts(unix_time)?;
+                let mut accounts = session.accounts(unix_time)?;
+                accounts.retain(|c| !is_reserved(&c.id));
                 Ok((accounts, unlocked, remembered))
             })?;
         Ok(AccountList {
@@ -243,7 +246,9 @@ impl<'k, C: Connector> YubikeySource<'k, C> {
         };
         let accounts = on_card(&mut self.connector, &device, |transport| {
             let (mut session, _) = unlock::open(transport, &credentials, terminal)?;
-            Ok(session.list()?)
+            let mut accounts = session.list()?;
+            accounts.retain(|c| !is_reserved(&c.id));
+            Ok(accounts)
         })?;
         Ok((device, accounts))
     }

@@ -84,7 +84,7 @@ impl<C: Connector> YubikeySource<'_, C> {
 
     /// Runs `work` on the OATH session of the key in `device`, unlocked (asking for the
     /// password on `terminal` when needed), in one transaction.
-    fn unlocked<R>(
+    pub(super) fn unlocked<R>(
         &mut self,
         device: &Device,
         terminal: &mut dyn Terminal,

@@ -61,3 +61,32 @@ pub(super) fn calculate<T: Transport + Send>(
         }
     })
 }
+
+/// Runs `work` (one CALCULATE) on a worker thread, telling the user to touch the key when it
+/// has not answered within `notice_after` — [`calculate`] for any instruction that may wait for
+/// a touch (the full HMAC that unseals long-term keys).
+pub(super) fn waiting<R: Send>(
+    notice_after: Duration,
+    terminal: &mut dyn Terminal,
+    work: impl FnOnce() -> Result<R, OathError> + Send,
+) -> Result<R, OathError> {
+    std::thread::scope(|scope| {
+        let (sender, receiver) = mpsc::channel();
+        scope.spawn(move || {
+            let _ = sender.send(work());
+        });
+        let stopped = || {
+            OathError::Transport(TransportError::MalformedResponse {
+                reason: "the card operation stopped without an answer",
+            })
+        };
+        match receiver.recv_timeout(notice_after) {
+            Ok(result) => result,
+            Err(RecvTimeoutError::Timeout) => {
+                terminal.notice(&touch_notice());
+                receiver.recv().unwrap_or_else(|_| Err(stopped()))
+            }
+            Err(RecvTimeoutError::Disconnected) => Err(stopped()),
+        }
+    })
+}

@@ -162,6 +162,9 @@ fn describe(resolved: &ResolvedProfile) -> String {
             format!("the credential_process of [{profile}]")
         }
         LongTermSource::Environment => "AWS_ACCESS_KEY_ID in the environment".to_owned(),
+        LongTermSource::Sealed { profile } => {
+            format!("keys of [{profile}] sealed by a YubiKey (mfa keys)")
+        }
     };
     let mut text = format!("{}: long-term credentials from {source}", path.join(" → "));
     if !resolved.roles.is_empty() {

@@ -74,7 +74,25 @@ pub(super) fn sts_and_clock(
             setup.profile
         ))];
     };
-    let keys = match credentials::load_long_term(&resolved.source, files, setup.var, clock()) {
+    if let crate::aws::chain::LongTermSource::Sealed { profile } = &resolved.source {
+        // Unsealing needs the YubiKey (and maybe a touch): doctor changes and spends nothing.
+        return vec![Check::problem(
+            "sts",
+            Status::Warn,
+            format!(
+                "not checked: the keys of [{profile}] are sealed by a YubiKey, and doctor does \
+                 not unseal them"
+            ),
+            "run `mfa exec -- aws sts get-caller-identity` to check them with the key",
+        )];
+    }
+    let keys = match credentials::load_long_term(
+        &resolved.source,
+        files,
+        setup.var,
+        clock(),
+        &credentials::NoUnsealer,
+    ) {
         Ok(keys) => keys,
         Err(error) => {
             return vec![

@@ -50,9 +50,10 @@ pub struct Caller {
 pub fn caller(ctx: &mut Context, user: Option<&str>) -> Result<Caller, Failure> {
     let profile = credentials::resolve_profile(ctx)?;
     let now = unix_now()?;
+    let unsealer = crate::cli::commands::keys::CardUnsealer::new(ctx);
     let var = ctx.env.lookup();
     let files = ctx.files.or_empty(&mut ctx.terminal);
-    let keys = load_long_term(&profile.source, files, var, now)
+    let keys = load_long_term(&profile.source, files, var, now, &unsealer)
         .map_err(|e| advice::aws::credentials(&e))?;
     let sts = StsClient::new(StsSettings::from_env(profile.region.as_deref(), var));
     let identity = sts

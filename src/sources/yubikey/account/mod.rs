@@ -45,7 +45,9 @@ impl AccountSelector<'_> {
             } => format!("{AWS_ISSUER}:{}", mfa_serial_suffix(serial)?),
             AccountSelector::Profile { .. } => return None,
         };
-        let usable = !text.is_empty() && text.len() <= crate::oath::credential::MAX_ID_LENGTH;
+        let usable = !text.is_empty()
+            && text.len() <= crate::oath::credential::MAX_ID_LENGTH
+            && !super::seal::is_reserved_text(&text);
         usable.then(|| CredentialId::from_raw(text.as_bytes(), OathType::Totp))
     }
 }
@@ -145,7 +147,11 @@ pub fn choose(
     selector: &AccountSelector<'_>,
     accounts: &[Credential],
 ) -> Result<Choice, AccountError> {
-    let all: Vec<&Credential> = accounts.iter().collect();
+    // The sealing credential is never a code account (docs/long-term-keys.md).
+    let all: Vec<&Credential> = accounts
+        .iter()
+        .filter(|c| !super::seal::is_reserved(&c.id))
+        .collect();
     match *selector {
         AccountSelector::Query(query) => by_query(query, &all).map(Choice::Chosen),
         AccountSelector::Profile {
