@@ -64,7 +64,7 @@ pub use error::OathError;
 pub use instruction::Instruction;
 pub use kind::{HashAlgorithm, OathType};
 pub use redaction::trace_redaction;
-pub use session::OathSession;
+pub use session::{Accounts, OathSession};
 
 /// AID of the OATH application.
 pub const OATH_AID: [u8; 7] = [0xA0, 0x00, 0x00, 0x05, 0x27, 0x21, 0x01];
