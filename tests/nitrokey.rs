@@ -3,6 +3,8 @@
 //! CALCULATE ALL; an SHA512 account (stored, never calculated) gets its own clear error. See
 //! docs/nitrokey.md.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::fixtures::{SEED_SHA1, SEED_SHA256, SEED_SHA512, in_one_step, now};

@@ -26,7 +26,11 @@ const NITROKEY_PIDS: &[(&str, &str, bool)] = &[
     ("42b1", "Nitrokey FIDO2", false),
     ("4287", "Nitrokey FIDO U2F", false),
     ("4108", "Nitrokey Pro (OpenPGP card, no secrets app)", false),
-    ("4211", "Nitrokey Start (OpenPGP card, no secrets app)", false),
+    (
+        "4211",
+        "Nitrokey Start (OpenPGP card, no secrets app)",
+        false,
+    ),
     ("4230", "Nitrokey HSM (no secrets app)", false),
 ];
 

@@ -205,3 +205,39 @@ fn human(accounts: &[Credential]) -> String {
     }
     output::table(&rows)
 }
+
+#[cfg(test)]
+mod incomplete_tests {
+    use super::*;
+    use crate::oath::{Instruction, OathType};
+
+    fn listed(id: &str, algorithm: HashAlgorithm) -> Credential {
+        Credential {
+            id: id.parse().unwrap_or_else(|_| unreachable!()),
+            oath_type: OathType::Totp,
+            algorithm: Some(algorithm),
+            digits: None,
+            touch: None,
+        }
+    }
+
+    #[test]
+    fn the_note_names_the_accounts_the_key_cannot_calculate() {
+        let accounts = [
+            listed("sha1", HashAlgorithm::Sha1),
+            listed("Example:big", HashAlgorithm::Sha512),
+        ];
+        let note = incomplete_notice(
+            &OathError::FunctionNotSupported {
+                instruction: Instruction::CalculateAll,
+                account: String::new(),
+            },
+            &accounts,
+        );
+        assert_eq!(
+            note,
+            "note: the key cannot calculate `Example:big` (SHA512 is not supported); digits and \
+             touch unknown"
+        );
+    }
+}
