@@ -130,3 +130,60 @@ fn an_sha512_account_is_refused_as_unsupported_not_as_a_broken_key() {
     assert!(!hint.contains("unplug"), "{hint}");
     assert!(hint.contains("SHA1 or SHA256"), "{hint}");
 }
+
+#[test]
+fn devices_names_the_token_a_nitrokey_from_what_it_answers() {
+    let token = insert_nitrokey();
+    let sandbox = Sandbox::new();
+    let output = mfa(&sandbox, &token, &["devices", "--json"]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let stdout = stdout_of(&output);
+    let row = stdout
+        .split('}')
+        .find(|row| row.contains(token.reader()))
+        .unwrap_or_else(|| panic!("no row for {:?}: {stdout}", token.reader()));
+    for field in [
+        "\"kind\": \"nitrokey\"",
+        "\"firmware\": null",
+        "\"oath_version\": \"4.16.0\"",
+        "\"password\": false",
+    ] {
+        assert!(row.contains(field), "{field} missing from {row}");
+    }
+}
+
+#[test]
+fn a_password_for_a_token_without_one_is_ignored_with_a_note_at_v() {
+    let token = insert_nitrokey();
+    token.add(&["-o", "TOTP"], "sha1", SEED_SHA1);
+    // The app accepts SET CODE but never turns password protection on.
+    let changed = token.ykman_output(&["oath", "access", "change", "-n", "hunter2"]);
+    assert!(changed.status.success(), "{}", stderr_of(&changed));
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .mfa()
+        .env("MFA_READER", token.reader())
+        .env("MFA_OATH_PASSWORD", "hunter2")
+        .args(["-v", "code", "sha1"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(stdout_of(&output).trim().len(), 6);
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains(
+            "MFA_OATH_PASSWORD is set, but the key's OATH application has no password: ignored"
+        ),
+        "{stderr}"
+    );
+    // Without -v, no note.
+    let output = sandbox
+        .mfa()
+        .env("MFA_READER", token.reader())
+        .env("MFA_OATH_PASSWORD", "hunter2")
+        .args(["code", "sha1"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(!stderr_of(&output).contains("MFA_OATH_PASSWORD"));
+}

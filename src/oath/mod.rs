@@ -95,6 +95,9 @@ pub mod tag {
     pub const ALGORITHM: u8 = 0x7B;
     /// CALCULATE ALL: the account requires touch (no code).
     pub const TOUCH: u8 = 0x7C;
+    /// SELECT: the device's serial number, four bytes. Nitrokey's secrets app sends it; a
+    /// YubiKey never does (its serial comes from the Management application).
+    pub const SERIAL: u8 = 0x8F;
 }
 
 /// The PROPERTY value that makes an account require touch.

@@ -64,6 +64,12 @@ impl<T: Transport> OathSession<T> {
         self.info.version
     }
 
+    /// The serial number SELECT's answer carries (tag `8F`): Nitrokey's secrets app sends one,
+    /// a YubiKey never does.
+    pub fn select_serial(&self) -> Option<u32> {
+        self.info.serial
+    }
+
     /// The salt from SELECT (random per key, renewed by RESET): the password's PBKDF2 salt,
     /// and a stable device id until a reset.
     pub fn salt(&self) -> &[u8] {
