@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::aws::{OATH_ACCOUNT, World, aws_vars};
 use common::fixtures::{SEED_SHA1, SEED_SHA256, SEED_SHA512, in_one_step, now};
 use common::nitrokey::{NitrokeySlot, insert_nitrokey};
 use common::output::{assert_two_line_failure, stderr_of, stdout_of};
@@ -186,4 +187,21 @@ fn a_password_for_a_token_without_one_is_ignored_with_a_note_at_v() {
         .unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert!(!stderr_of(&output).contains("MFA_OATH_PASSWORD"));
+}
+
+#[test]
+fn exec_gets_a_session_from_a_code_the_nitrokey_computed() {
+    let world = World::new();
+    let token = insert_nitrokey();
+    token.add(&["-o", "TOTP"], OATH_ACCOUNT, SEED_SHA1);
+    let output = world
+        .mfa_std_with_card()
+        .env("MFA_READER", token.reader())
+        .args(["exec", "--", "env"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(aws_vars(&output.stdout)["AWS_ACCESS_KEY_ID"].starts_with("ASIA"));
+    // The STS double checked the code against the seed.
+    assert_eq!(world.sts.mfa_calls(), 1);
 }
