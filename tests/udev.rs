@@ -1,6 +1,7 @@
-//! `udev/70-mfa-yubikey.rules`: every line is one udev(7) accepts, and the rule gives the seat's
-//! user (`TAG+="uaccess"`) the YubiKeys with a CCID interface — vendor 1050, exactly the product
-//! ids Yubico lists with CCID — and nothing else.
+//! `udev/70-mfa-yubikey.rules` and `udev/70-mfa-nitrokey.rules`: every line is one udev(7)
+//! accepts, and the rules give the seat's user (`TAG+="uaccess"`) the tokens with a CCID
+//! interface — vendor 1050, exactly the product ids Yubico lists with CCID; vendor 20a0, exactly
+//! the Nitrokey 3 in normal operation — and nothing else.
 //!
 //! systemd's `udevadm verify` (v253 and later) checks syntax only; Debian 12 ships v252 without
 //! it, so the rules are parsed here by udev(7)'s grammar: comma-separated `KEY`, `KEY{attr}`
@@ -8,7 +9,30 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-const RULES: &str = include_str!("../udev/70-mfa-yubikey.rules");
+const YUBIKEY_RULES: &str = include_str!("../udev/70-mfa-yubikey.rules");
+const NITROKEY_RULES: &str = include_str!("../udev/70-mfa-nitrokey.rules");
+/// Every rule file, by name.
+const FILES: &[(&str, &str)] = &[
+    ("70-mfa-yubikey.rules", YUBIKEY_RULES),
+    ("70-mfa-nitrokey.rules", NITROKEY_RULES),
+];
+
+/// Nitrokey's USB product ids (Nitrokey's 41-nitrokey.rules), with whether the device has a CCID
+/// interface with the secrets app.
+const NITROKEY_PIDS: &[(&str, &str, bool)] = &[
+    ("42b2", "Nitrokey 3A Mini/3A NFC/3C NFC", true),
+    ("42dd", "Nitrokey 3A NFC/3C NFC bootloader", false),
+    ("42e8", "Nitrokey 3A Mini bootloader", false),
+    ("42b1", "Nitrokey FIDO2", false),
+    ("4287", "Nitrokey FIDO U2F", false),
+    ("4108", "Nitrokey Pro (OpenPGP card, no secrets app)", false),
+    (
+        "4211",
+        "Nitrokey Start (OpenPGP card, no secrets app)",
+        false,
+    ),
+    ("4230", "Nitrokey HSM (no secrets app)", false),
+];
 
 /// Yubico's USB product ids (yubikit's `UsbPid`; "YubiKey USB ID Values" in Yubico's support
 /// pages), with whether the interface set includes CCID.
@@ -132,8 +156,8 @@ fn rule_lines(text: &str) -> Vec<(usize, &str)> {
         .collect()
 }
 
-fn rules() -> Vec<(usize, Vec<Pair>)> {
-    rule_lines(RULES)
+fn rules(text: &str) -> Vec<(usize, Vec<Pair>)> {
+    rule_lines(text)
         .into_iter()
         .map(|(number, line)| {
             let pairs = parse_line(line).unwrap_or_else(|e| panic!("line {number}: {e}: {line}"));
@@ -150,11 +174,17 @@ fn find<'a>(pairs: &'a [Pair], key: &str, attr: Option<&str>) -> Option<&'a Pair
 
 #[test]
 fn every_line_is_a_comment_a_blank_or_pairs_udev_accepts() {
-    assert!(!RULES.contains('\t'), "tabs");
-    assert!(RULES.ends_with('\n'));
-    assert!(!RULES.contains("\\\n"), "no line continuations");
-    let rules = rules();
-    assert!(!rules.is_empty());
+    for (name, text) in FILES {
+        check_lines(name, text);
+    }
+}
+
+fn check_lines(name: &str, text: &str) {
+    assert!(!text.contains('\t'), "{name}: tabs");
+    assert!(text.ends_with('\n'), "{name}");
+    assert!(!text.contains("\\\n"), "{name}: no line continuations");
+    let rules = rules(text);
+    assert!(!rules.is_empty(), "{name}");
 
     // Every GOTO has its LABEL, after it; every LABEL is unique.
     let mut labels = HashSet::new();
@@ -206,7 +236,18 @@ fn the_checker_refuses_what_udev_refuses() {
 
 #[test]
 fn yubikeys_with_ccid_get_uaccess_and_nothing_else_does() {
-    let rules = rules();
+    check_tagging(YUBIKEY_RULES, "1050", YUBICO_PIDS);
+}
+
+#[test]
+fn nitrokey_3_gets_uaccess_and_nothing_else_does() {
+    check_tagging(NITROKEY_RULES, "20a0", NITROKEY_PIDS);
+}
+
+/// Every tagging rule in `text` is `SUBSYSTEM=="usb"`, `vendor`, and products that are exactly
+/// those of `pids` with CCID.
+fn check_tagging(text: &str, vendor_id: &str, pids: &[(&str, &str, bool)]) {
+    let rules = rules(text);
     let tagging: Vec<&Vec<Pair>> = rules
         .iter()
         .map(|(_, pairs)| pairs)
@@ -223,18 +264,21 @@ fn yubikeys_with_ccid_get_uaccess_and_nothing_else_does() {
             ("==", "usb")
         );
         let vendor = find(pairs, "ATTRS", Some("idVendor")).expect("the rule names the vendor");
-        assert_eq!((vendor.op.as_str(), vendor.value.as_str()), ("==", "1050"));
+        assert_eq!(
+            (vendor.op.as_str(), vendor.value.as_str()),
+            ("==", vendor_id)
+        );
         let product = find(pairs, "ATTRS", Some("idProduct")).expect("the rule names products");
         assert_eq!(product.op, "==");
         products.extend(product.value.split('|').map(str::to_owned));
     }
-    let ccid: BTreeSet<String> = YUBICO_PIDS
+    let ccid: BTreeSet<String> = pids
         .iter()
         .filter(|(_, _, ccid)| *ccid)
         .map(|(pid, _, _)| (*pid).to_owned())
         .collect();
     assert_eq!(products, ccid, "the products tagged are the ones with CCID");
-    for (pid, name, _) in YUBICO_PIDS.iter().filter(|(_, _, ccid)| !*ccid) {
+    for (pid, name, _) in pids.iter().filter(|(_, _, ccid)| !*ccid) {
         assert!(
             !products.contains(*pid),
             "{pid} ({name}) has no CCID interface"
@@ -244,12 +288,15 @@ fn yubikeys_with_ccid_get_uaccess_and_nothing_else_does() {
 
 #[test]
 fn only_device_additions_and_changes_are_tagged() {
-    let rules = rules();
-    let (_, first) = rules.first().unwrap_or_else(|| unreachable!());
-    let action = find(first, "ACTION", None).expect("the first rule filters on ACTION");
-    assert_eq!(
-        (action.op.as_str(), action.value.as_str()),
-        ("!=", "add|change")
-    );
-    assert!(find(first, "GOTO", None).is_some());
+    for (name, text) in FILES {
+        let rules = rules(text);
+        let (_, first) = rules.first().unwrap_or_else(|| unreachable!());
+        let action = find(first, "ACTION", None).expect("the first rule filters on ACTION");
+        assert_eq!(
+            (action.op.as_str(), action.value.as_str()),
+            ("!=", "add|change"),
+            "{name}"
+        );
+        assert!(find(first, "GOTO", None).is_some(), "{name}");
+    }
 }

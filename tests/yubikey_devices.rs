@@ -31,14 +31,14 @@ fn lists_readers_and_keys() {
     assert_eq!(
         row(&reader),
         json!({
-            "reader": reader, "card": true, "serial": 12345678, "firmware": "5.4.3",
+            "reader": reader, "card": true, "kind": "yubikey", "serial": 12345678, "firmware": "5.4.3",
             "oath_version": "5.4.3", "password": false
         })
     );
     assert_eq!(
         row(&empty),
         json!({
-            "reader": empty, "card": false, "serial": null, "firmware": null,
+            "reader": empty, "card": false, "kind": null, "serial": null, "firmware": null,
             "oath_version": null, "password": null
         })
     );
@@ -50,8 +50,8 @@ fn lists_readers_and_keys() {
     assert!(table.starts_with("READER"), "{table}");
     let line = table.lines().find(|l| l.starts_with(&reader)).unwrap();
     assert_eq!(
-        line.split_whitespace().rev().take(4).collect::<Vec<_>>(),
-        ["yes", "5.4.3", "5.4.3", "12345678"],
+        line.split_whitespace().rev().take(5).collect::<Vec<_>>(),
+        ["yes", "5.4.3", "5.4.3", "12345678", "YubiKey"],
         "{table}"
     );
     let line = table.lines().find(|l| l.starts_with(&empty)).unwrap();

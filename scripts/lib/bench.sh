@@ -12,7 +12,8 @@ BENCH_ROOT=${BENCH_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BENCH_DIR=${BENCH_DIR:-$BENCH_ROOT/.bench}
 BENCH_VENV=$BENCH_DIR/venv
 BENCH_PACKAGES=(pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools yubikey-manager python3-venv pkg-config libdbus-1-dev awscli fish strace
-  dbus-daemon dbus-bin gnome-keyring libsecret-tools python3-dbus python3-gi zsh man-db)
+  dbus-daemon dbus-bin gnome-keyring libsecret-tools python3-dbus python3-gi zsh man-db
+  libclang-dev)
 BENCH_PYTHON_REQUIREMENTS=$BENCH_ROOT/scripts/requirements-bench.txt
 BENCH_READER="Virtual PCD 00 00"
 BENCH_EMPTY_READER="Virtual PCD 00 01"
@@ -235,6 +236,24 @@ bench_card_absent() {
   ! bench_card_present "$1"
 }
 
+# --- the virtual Nitrokey 3 (tests/nkcard) ---------------------------------------------------------
+
+# Nitrokey's secrets app on trussed's virtual platform: its own Cargo workspace (trussed and
+# littlefs2, whose build runs bindgen and so needs libclang-dev), built once in release into
+# $BENCH_DIR/nkcard-target; later runs are a no-op check. The tests insert it when they need it
+# (tests/common/nitrokey.rs).
+BENCH_NKCARD_TARGET=$BENCH_DIR/nkcard-target
+BENCH_NKCARD_BIN=$BENCH_NKCARD_TARGET/release/vnitrokey
+
+bench_nkcard_build() {
+  if [ ! -x "$BENCH_NKCARD_BIN" ]; then
+    say "building the virtual Nitrokey 3 (tests/nkcard, once; about a minute)"
+  fi
+  cargo build --quiet --release --locked --manifest-path "$BENCH_ROOT/tests/nkcard/Cargo.toml" \
+    --target-dir "$BENCH_NKCARD_TARGET" ||
+    die "cannot build the virtual Nitrokey 3 (tests/nkcard)" "is libclang-dev installed? see docs/test-bench.md"
+}
+
 # --- everything ----------------------------------------------------------------------------------
 
 bench_env() {
@@ -245,12 +264,14 @@ bench_env() {
   MFA_BENCH_MOTO_URL=$(cat "$BENCH_DIR/moto.url" 2>/dev/null || true)
   export MFA_BENCH_MOTO_URL
   export MFA_BENCH_VENV=$BENCH_VENV
+  export MFA_BENCH_NKCARD=$BENCH_NKCARD_BIN
 }
 
 bench_up() {
   mkdir -p "$BENCH_DIR/pids" "$BENCH_DIR/logs"
   bench_install_packages
   bench_venv
+  bench_nkcard_build
   bench_pcscd_up
   bench_moto_up
   bench_env

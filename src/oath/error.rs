@@ -70,6 +70,16 @@ pub enum OathError {
         version: Version,
     },
 
+    /// The key does not support what the instruction needs (`6A81`): e.g. a Nitrokey 3 stores
+    /// SHA512 accounts but cannot calculate them.
+    #[error("the key does not support the function {instruction} needs (account `{account}`)")]
+    FunctionNotSupported {
+        /// The instruction.
+        instruction: Instruction,
+        /// The account's id, when the instruction names one.
+        account: String,
+    },
+
     /// Any other status word.
     #[error("{instruction} failed with status {sw}")]
     UnexpectedStatus {

@@ -64,7 +64,7 @@ pub use error::OathError;
 pub use instruction::Instruction;
 pub use kind::{HashAlgorithm, OathType};
 pub use redaction::trace_redaction;
-pub use session::OathSession;
+pub use session::{Accounts, OathSession};
 
 /// AID of the OATH application.
 pub const OATH_AID: [u8; 7] = [0xA0, 0x00, 0x00, 0x05, 0x27, 0x21, 0x01];
@@ -95,6 +95,9 @@ pub mod tag {
     pub const ALGORITHM: u8 = 0x7B;
     /// CALCULATE ALL: the account requires touch (no code).
     pub const TOUCH: u8 = 0x7C;
+    /// SELECT: the device's serial number, four bytes. Nitrokey's secrets app sends it; a
+    /// YubiKey never does (its serial comes from the Management application).
+    pub const SERIAL: u8 = 0x8F;
 }
 
 /// The PROPERTY value that makes an account require touch.

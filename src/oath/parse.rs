@@ -20,6 +20,8 @@ pub struct SelectInfo {
     pub challenge: Option<Vec<u8>>,
     /// The password's algorithm, when a password is set and the key says.
     pub algorithm: Option<HashAlgorithm>,
+    /// The serial number in SELECT's answer (tag `8F`): only Nitrokey's secrets app sends one.
+    pub serial: Option<u32>,
 }
 
 fn elements(data: &[u8], instruction: Instruction) -> Result<Vec<Tlv<'_>>, OathError> {
@@ -37,12 +39,18 @@ pub fn parse_select(data: &[u8]) -> Result<SelectInfo, OathError> {
         salt: Vec::new(),
         challenge: None,
         algorithm: None,
+        serial: None,
     };
     for element in elements(data, Instruction::Select)? {
         match element.tag {
             tag::VERSION => version = Version::from_bytes(element.value),
             tag::NAME => info.salt = element.value.to_vec(),
             tag::CHALLENGE => info.challenge = Some(element.value.to_vec()),
+            tag::SERIAL => {
+                info.serial = <[u8; 4]>::try_from(element.value)
+                    .ok()
+                    .map(u32::from_be_bytes);
+            }
             tag::ALGORITHM => {
                 info.algorithm = element
                     .value
@@ -246,6 +254,19 @@ mod tests {
 
     fn hex(text: &str) -> Vec<u8> {
         parse_hex(text).unwrap()
+    }
+
+    #[test]
+    fn parses_the_serial_in_a_nitrokey_select() {
+        // Nitrokey's secrets app: version 4.16.0, salt, serial (tag 8F).
+        let info = parse_select(&hex(
+            "79 03 04 10 00 71 08 01 02 03 04 05 06 07 08 8F 04 4E 4B 33 01",
+        ))
+        .unwrap();
+        assert_eq!(info.version, Version::new(4, 16, 0));
+        assert_eq!(info.serial, Some(0x4E4B_3301));
+        let info = parse_select(&hex("79 03 05 04 03 71 08 01 02 03 04 05 06 07 08")).unwrap();
+        assert_eq!(info.serial, None);
     }
 
     #[test]

@@ -39,6 +39,9 @@ impl StatusWord {
     pub const NO_SUCH_OBJECT: Self = Self(0x6984);
     /// `6A80`: wrong data in the command.
     pub const WRONG_DATA: Self = Self(0x6A80);
+    /// Function not supported (ISO 7816-4), e.g. CALCULATE of an account whose algorithm the
+    /// token cannot compute.
+    pub const FUNCTION_NOT_SUPPORTED: Self = Self(0x6A81);
     /// `6A82`: file or application not found.
     pub const FILE_NOT_FOUND: Self = Self(0x6A82);
     /// `6A84`: not enough memory.

@@ -219,7 +219,7 @@ fn reader_name(ctx: &pcsc::Context, substring: &str) -> CString {
 
 /// The machine-wide lock on the bench readers (`$TMPDIR/mfa-bench-card.lock`, see
 /// docs/test-bench.md), held until the file is dropped.
-fn card_lock() -> File {
+pub fn card_lock() -> File {
     let lock = File::create(std::env::temp_dir().join("mfa-bench-card.lock")).unwrap();
     lock.lock().unwrap();
     lock

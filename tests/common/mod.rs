@@ -9,6 +9,7 @@
 //! | [`output`] | stdout/stderr of a run, the two-line failure assertion |
 //! | [`signals`] | Ctrl-C (SIGINT) for a running `mfa` |
 //! | [`bench`] | pcscd/vpcd, [`insert_card`] and [`CardSlot`], moto |
+//! | [`nitrokey`] | the virtual Nitrokey 3 (Nitrokey's secrets app), [`nitrokey::insert_nitrokey`] |
 //! | [`ykman`] | Yubico's `ykman` against a bench reader |
 //! | [`yubikey`] | `mfa code` compared with ykman inside one time step |
 //! | [`aws`] | alice's `~/.aws` files and the STS double ([`aws::World`]) |
@@ -35,6 +36,7 @@ pub mod consumers;
 pub mod desktop;
 pub mod fixtures;
 pub mod iam;
+pub mod nitrokey;
 pub mod output;
 pub mod sandbox;
 pub mod signals;

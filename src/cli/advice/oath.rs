@@ -45,6 +45,13 @@ pub fn oath(error: &OathError) -> Failure {
             "no space left on the YubiKey for another OATH account",
             "remove one you no longer use (`ykman oath accounts delete NAME`)",
         ),
+        OathError::FunctionNotSupported {
+            instruction,
+            account,
+        } => Failure::runtime(
+            format!("the key does not support what {instruction} needs for account `{account}`"),
+            "use another account or another key; `mfa accounts` lists what this one holds",
+        ),
         OathError::WrongData { .. }
         | OathError::MemoryFailure { .. }
         | OathError::NotSupported { .. }

@@ -7,7 +7,7 @@ use super::oath::oath;
 use super::transport::transport;
 use crate::cli::Failure;
 use crate::keystore::KeystoreError;
-use crate::oath::OathError;
+use crate::oath::{HashAlgorithm, OathError};
 use crate::sources::auto::{PlanError, SourceSetting};
 use crate::sources::process::ProcessError;
 use crate::sources::prompt::PromptError;
@@ -63,12 +63,26 @@ fn yubikey_for_session(error: &YubikeyError) -> Failure {
             "run the command again on a terminal",
         ),
         YubikeyError::TouchUnattended { .. } => touch_unattended(error),
+        YubikeyError::UnsupportedAlgorithm { account, algorithm } => {
+            unsupported_algorithm(account, *algorithm)
+        }
         YubikeyError::NotChosen { .. } => Failure::runtime(
             "nothing was chosen from the list",
             "answer with one of the numbers offered, or choose beforehand: --serial N for a key, \
              mfa_oath_account for an account",
         ),
     }
+}
+
+/// An account the key stores but cannot calculate (a Nitrokey 3 and SHA512, docs/nitrokey.md).
+fn unsupported_algorithm(account: &str, algorithm: HashAlgorithm) -> Failure {
+    Failure::runtime(
+        format!("this key does not support {algorithm} accounts (account `{account}`)"),
+        format!(
+            "add the account again with SHA1 or SHA256 if the service allows it, or keep it on a \
+             key that calculates {algorithm}"
+        ),
+    )
 }
 
 /// A touch account with nobody to touch it (`mfa eks-token` run by kubectl without a terminal).
@@ -104,6 +118,9 @@ pub fn yubikey(error: &YubikeyError) -> Failure {
             "run the command again on a terminal",
         ),
         YubikeyError::TouchUnattended { .. } => touch_unattended(error),
+        YubikeyError::UnsupportedAlgorithm { account, algorithm } => {
+            unsupported_algorithm(account, *algorithm)
+        }
         YubikeyError::NotChosen { answer } => Failure::usage(
             format!("`{answer}` is not one of the numbers offered"),
             "run again and answer with a number from the list, or choose beforehand: --serial N \

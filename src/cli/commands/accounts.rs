@@ -16,7 +16,7 @@ use crate::cli::context::unix_now;
 use crate::cli::output::{self, json_text, write_out};
 use crate::cli::sources::{self, ProfileUse};
 use crate::cli::{Context, Exit, Failure, advice, interrupt};
-use crate::oath::Credential;
+use crate::oath::{Credential, HashAlgorithm, OathError};
 use crate::sources::yubikey::{AccountList, Connector, Unlocked, YubikeySource};
 use crate::terminal::Terminal;
 
@@ -75,6 +75,9 @@ pub fn list<C: Connector>(
     if args.remember_password {
         remember_notice(&list, terminal);
     }
+    if let Some(refusal) = &list.incomplete {
+        terminal.notice(&incomplete_notice(refusal, &list.accounts));
+    }
     if list.accounts.is_empty() && !args.json {
         terminal.notice(&format!(
             "The YubiKey in `{}` holds no OATH account.",
@@ -89,6 +92,49 @@ pub fn list<C: Connector>(
     };
     write_out(out, text.as_bytes())?;
     Ok(Exit::Success)
+}
+
+/// The note when the key refused CALCULATE ALL: the accounts come from LIST alone. On `6A81` the
+/// accounts the key cannot calculate are those with an algorithm it lacks (SHA512 on a Nitrokey
+/// 3, docs/nitrokey.md), named.
+fn incomplete_notice(refusal: &OathError, accounts: &[Credential]) -> String {
+    let unknown = "digits and touch unknown";
+    match refusal {
+        OathError::FunctionNotSupported { .. } => {
+            let names: Vec<String> = accounts
+                .iter()
+                .filter(|c| c.algorithm == Some(HashAlgorithm::Sha512))
+                .map(|c| format!("`{}`", c.id))
+                .collect();
+            if names.is_empty() {
+                format!("note: the key could not calculate every account ({unknown})")
+            } else {
+                format!(
+                    "note: the key cannot calculate {} (SHA512 is not supported); {unknown}",
+                    names.join(", ")
+                )
+            }
+        }
+        OathError::Transport(_)
+        | OathError::NotAvailable
+        | OathError::PasswordRequired
+        | OathError::WrongPassword
+        | OathError::CardAuthenticationFailed
+        | OathError::TouchTimeout { .. }
+        | OathError::NoSuchAccount { .. }
+        | OathError::NoSpace
+        | OathError::WrongData { .. }
+        | OathError::MemoryFailure { .. }
+        | OathError::NotSupported { .. }
+        | OathError::UnexpectedStatus { .. }
+        | OathError::MalformedResponse { .. }
+        | OathError::InvalidCredential { .. }
+        | OathError::Random(_) => {
+            format!(
+                "note: the key refused to calculate all accounts at once ({refusal}); {unknown}"
+            )
+        }
+    }
 }
 
 fn remember_notice(list: &AccountList, terminal: &mut dyn Terminal) {
@@ -158,4 +204,40 @@ fn human(accounts: &[Credential]) -> String {
         ]);
     }
     output::table(&rows)
+}
+
+#[cfg(test)]
+mod incomplete_tests {
+    use super::*;
+    use crate::oath::{Instruction, OathType};
+
+    fn listed(id: &str, algorithm: HashAlgorithm) -> Credential {
+        Credential {
+            id: id.parse().unwrap_or_else(|_| unreachable!()),
+            oath_type: OathType::Totp,
+            algorithm: Some(algorithm),
+            digits: None,
+            touch: None,
+        }
+    }
+
+    #[test]
+    fn the_note_names_the_accounts_the_key_cannot_calculate() {
+        let accounts = [
+            listed("sha1", HashAlgorithm::Sha1),
+            listed("Example:big", HashAlgorithm::Sha512),
+        ];
+        let note = incomplete_notice(
+            &OathError::FunctionNotSupported {
+                instruction: Instruction::CalculateAll,
+                account: String::new(),
+            },
+            &accounts,
+        );
+        assert_eq!(
+            note,
+            "note: the key cannot calculate `Example:big` (SHA512 is not supported); digits and \
+             touch unknown"
+        );
+    }
 }

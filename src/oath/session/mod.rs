@@ -21,6 +21,16 @@ const WORKAROUND_FIRMWARE: (Version, Version) = (Version::new(4, 2, 0), Version:
 /// An answer longer than this triggers the workaround.
 const WORKAROUND_RESPONSE_LENGTH: usize = 54;
 
+/// The accounts of [`OathSession::accounts`].
+#[derive(Debug)]
+pub struct Accounts {
+    /// Every account, in LIST's order.
+    pub credentials: Vec<Credential>,
+    /// Why CALCULATE ALL was refused, when it was: the credentials then come from LIST alone,
+    /// without digits and touch.
+    pub incomplete: Option<OathError>,
+}
+
 /// The OATH application, selected.
 #[derive(Debug)]
 pub struct OathSession<T: Transport> {
@@ -52,6 +62,12 @@ impl<T: Transport> OathSession<T> {
     /// The OATH application's version.
     pub fn version(&self) -> Version {
         self.info.version
+    }
+
+    /// The serial number SELECT's answer carries (tag `8F`): Nitrokey's secrets app sends one,
+    /// a YubiKey never does.
+    pub fn select_serial(&self) -> Option<u32> {
+        self.info.serial
     }
 
     /// The salt from SELECT (random per key, renewed by RESET): the password's PBKDF2 salt,
@@ -228,9 +244,28 @@ impl<T: Transport> OathSession<T> {
 
     /// Every account with everything the key tells: type and algorithm (LIST), digits and
     /// touch (CALCULATE ALL, whose codes are dropped). Two instructions, no touch needed.
-    pub fn accounts(&mut self, unix_time: u64) -> Result<Vec<Credential>, OathError> {
+    ///
+    /// When the key refuses CALCULATE ALL with a status word (a Nitrokey 3 with an account it
+    /// cannot calculate, or without the instruction), the accounts come from LIST alone, with
+    /// digits and touch unknown, as `ykman oath accounts list` shows them; the refusal is in
+    /// [`Accounts::incomplete`].
+    pub fn accounts(&mut self, unix_time: u64) -> Result<Accounts, OathError> {
         let mut listed = self.list()?;
-        let calculated = self.calculate_all_once(unix_time)?;
+        let calculated = match self.calculate_all_once(unix_time) {
+            Ok(calculated) => calculated,
+            Err(
+                error @ (OathError::FunctionNotSupported { .. }
+                | OathError::NotSupported { .. }
+                | OathError::UnexpectedStatus { .. }
+                | OathError::WrongData { .. }),
+            ) => {
+                return Ok(Accounts {
+                    credentials: listed,
+                    incomplete: Some(error),
+                });
+            }
+            Err(error) => return Err(error),
+        };
         for credential in &mut listed {
             if let Some(entry) = calculated
                 .iter()
@@ -240,7 +275,10 @@ impl<T: Transport> OathSession<T> {
                 credential.touch = entry.credential.touch;
             }
         }
-        Ok(listed)
+        Ok(Accounts {
+            credentials: listed,
+            incomplete: None,
+        })
     }
 
     /// Sends an instruction that needs an unlocked session and a `9000`.
@@ -303,6 +341,10 @@ impl<T: Transport> OathSession<T> {
             }
             StatusWord::NO_SPACE => OathError::NoSpace,
             StatusWord::WRONG_DATA => OathError::WrongData { instruction },
+            StatusWord::FUNCTION_NOT_SUPPORTED => OathError::FunctionNotSupported {
+                instruction,
+                account: account(),
+            },
             StatusWord::MEMORY_FAILURE => OathError::MemoryFailure { instruction },
             StatusWord::INS_NOT_SUPPORTED => OathError::NotSupported {
                 instruction,

@@ -101,3 +101,37 @@ fn a_malformed_select_answer_is_an_error() {
         })
     ));
 }
+
+/// A Nitrokey 3 with an SHA512 account refuses CALCULATE ALL with `6A81`: the accounts come from
+/// LIST alone (digits and touch unknown), and the refusal is kept for the note.
+#[test]
+fn accounts_fall_back_to_list_when_calculate_all_is_refused() {
+    let mut card = ScriptedTransport::from_trace(
+        "> 00 A4 04 00 07 A0 00 00 05 27 21 01\n< 79 03 04 10 00 90 00\n\
+         > 00 A1 00 00 00\n< 72 03 23 73 35 72 03 21 61 31 90 00\n\
+         > 00 A4 00 01 0A 74 08 00 00 00 00 03 60 AA 2A\n< 6A 81\n",
+    )
+    .unwrap();
+    let mut session = OathSession::select(&mut card).unwrap();
+    let accounts = session.accounts(T).unwrap();
+    assert_eq!(accounts.credentials.len(), 2);
+    assert!(
+        accounts
+            .credentials
+            .iter()
+            .all(|c| c.digits.is_none() && c.touch.is_none())
+    );
+    assert!(
+        matches!(
+            accounts.incomplete,
+            Some(OathError::FunctionNotSupported {
+                instruction: Instruction::CalculateAll,
+                ..
+            })
+        ),
+        "{:?}",
+        accounts.incomplete
+    );
+    drop(session);
+    card.assert_finished();
+}

@@ -68,7 +68,7 @@ fn calculate_all_then_accounts_with_another_period() {
 fn accounts_combine_list_and_calculate_all() {
     let mut card = trace(trace_file!("list_accounts"));
     let mut session = OathSession::select(&mut card).unwrap();
-    let accounts = session.accounts(T).unwrap();
+    let accounts = session.accounts(T).unwrap().credentials;
     assert_eq!(accounts.len(), 5);
     let bob = &accounts[1];
     assert_eq!(bob.id.issuer(), Some("Example"));

@@ -6,7 +6,7 @@ use std::fmt;
 
 use super::account::AccountError;
 use crate::keystore::KeystoreError;
-use crate::oath::OathError;
+use crate::oath::{HashAlgorithm, OathError};
 use crate::sources::SourceError;
 use crate::transport::TransportError;
 
@@ -61,6 +61,15 @@ pub enum YubikeyError {
     TouchUnattended {
         /// The account's name.
         account: String,
+    },
+    /// The key holds the account but cannot calculate it: it answered `6A81` (function not
+    /// supported) for an account with this algorithm (a Nitrokey 3 and SHA512).
+    #[error("the key does not support {algorithm} accounts (account `{account}`)")]
+    UnsupportedAlgorithm {
+        /// The account's id.
+        account: String,
+        /// Its hash algorithm, from LIST.
+        algorithm: HashAlgorithm,
     },
     /// A list (of keys, of accounts) was shown and the answer named none of its entries.
     #[error("the answer {answer:?} is not one of the numbers offered")]

@@ -90,7 +90,7 @@ pub struct Calculation {
 }
 
 /// The accounts on a key (`mfa accounts`).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct AccountList {
     /// The key.
     pub device: Device,
@@ -100,6 +100,9 @@ pub struct AccountList {
     pub unlocked: Unlocked,
     /// Whether the key that unlocked it is now remembered in the keyring.
     pub remembered: bool,
+    /// Why the key refused CALCULATE ALL, when it did: `accounts` then has no digits and no
+    /// touch (see [`crate::oath::OathSession::accounts`]).
+    pub incomplete: Option<OathError>,
 }
 
 /// What `--forget-password` did.
@@ -226,9 +229,10 @@ impl<'k, C: Connector> YubikeySource<'k, C> {
             })?;
         Ok(AccountList {
             device,
-            accounts,
+            accounts: accounts.credentials,
             unlocked,
             remembered,
+            incomplete: accounts.incomplete,
         })
     }
 
@@ -362,7 +366,7 @@ fn calculate_in<T: Transport + Send>(
                 2,
                 &format!("no account `{}` on the key: listing the accounts", guess.id),
             ),
-            Err(error) => return Err(error.into()),
+            Err(error) => return Err(unsupported(session, &guess, error)),
         }
     }
     let accounts = session.list()?;
@@ -371,8 +375,37 @@ fn calculate_in<T: Transport + Send>(
         Choice::Ask(candidates) => ask_account(candidates, terminal)?,
     };
     terminal.explain(1, &format!("using the account `{}`", credential.id));
-    let code = touch::calculate(session, &credential, unix_time, notice_after, terminal)?;
+    let code = touch::calculate(session, &credential, unix_time, notice_after, terminal)
+        .map_err(|error| unsupported(session, &credential, error))?;
     Ok((credential, code))
+}
+
+/// A CALCULATE failure as the source reports it: `6A81` (the key cannot calculate the account)
+/// becomes [`YubikeyError::UnsupportedAlgorithm`] with the account's algorithm, from `credential`
+/// or, for a direct guess, from LIST.
+fn unsupported<T: Transport + Send>(
+    session: &mut OathSession<T>,
+    credential: &Credential,
+    error: OathError,
+) -> YubikeyError {
+    if !matches!(error, OathError::FunctionNotSupported { .. }) {
+        return error.into();
+    }
+    let algorithm = credential.algorithm.or_else(|| {
+        session.list().ok().and_then(|listed| {
+            listed
+                .into_iter()
+                .find(|c| c.id.as_bytes() == credential.id.as_bytes())
+                .and_then(|c| c.algorithm)
+        })
+    });
+    match algorithm {
+        Some(algorithm) => YubikeyError::UnsupportedAlgorithm {
+            account: credential.id.to_string(),
+            algorithm,
+        },
+        None => error.into(),
+    }
 }
 
 /// [`calculate_in`] for when nobody can touch the key: the accounts are listed with CALCULATE
@@ -386,7 +419,7 @@ fn calculate_untouched<T: Transport + Send>(
     notice_after: Duration,
     terminal: &mut dyn Terminal,
 ) -> Result<(Credential, Code), YubikeyError> {
-    let accounts = session.accounts(unix_time)?;
+    let accounts = session.accounts(unix_time)?.credentials;
     let credential = match choose(selector, &accounts)? {
         Choice::Chosen(credential) => credential,
         Choice::Ask(candidates) => ask_account(candidates, terminal)?,
@@ -397,7 +430,8 @@ fn calculate_untouched<T: Transport + Send>(
         });
     }
     terminal.explain(1, &format!("using the account `{}`", credential.id));
-    let code = touch::calculate(session, &credential, unix_time, notice_after, terminal)?;
+    let code = touch::calculate(session, &credential, unix_time, notice_after, terminal)
+        .map_err(|error| unsupported(session, &credential, error))?;
     Ok((credential, code))
 }
 

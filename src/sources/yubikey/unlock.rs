@@ -73,6 +73,14 @@ pub(super) fn open<T: Transport>(
 ) -> Result<(OathSession<T>, Unlocked), YubikeyError> {
     let mut session = OathSession::select(transport)?;
     if !session.is_locked() {
+        if credentials.password.is_some() {
+            // A Nitrokey 3 accepts SET CODE yet never asks for the password (docs/nitrokey.md).
+            terminal.explain(
+                1,
+                "MFA_OATH_PASSWORD is set, but the key's OATH application has no password: \
+                 ignored",
+            );
+        }
         return Ok((session, Unlocked::NoPassword));
     }
     if let Some(password) = credentials.password {
