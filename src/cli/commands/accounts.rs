@@ -129,6 +129,7 @@ fn incomplete_notice(refusal: &OathError, accounts: &[Credential]) -> String {
         | OathError::UnexpectedStatus { .. }
         | OathError::MalformedResponse { .. }
         | OathError::InvalidCredential { .. }
+        | OathError::NoFullResponse
         | OathError::Random(_) => {
             format!(
                 "note: the key refused to calculate all accounts at once ({refusal}); {unknown}"

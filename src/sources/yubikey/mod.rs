@@ -224,7 +224,7 @@ impl<'k, C: Connector> YubikeySource<'k, C> {
                     _ => false,
                 };
                 let mut accounts = session.accounts(unix_time)?;
-                accounts.retain(|c| !is_reserved(&c.id));
+                accounts.credentials.retain(|c| !is_reserved(&c.id));
                 Ok((accounts, unlocked, remembered))
             })?;
         Ok(AccountList {
