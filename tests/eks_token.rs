@@ -9,11 +9,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::announce::spawn_announcing;
 use common::aws::{ADMIN_ROLE, OATH_ACCOUNT, World};
 use common::fixtures::SEED_SHA1;
 use common::output::{assert_two_line_failure, stderr_of, stdout_of};
@@ -36,21 +36,15 @@ impl ApiServer {
     fn start(world: &World, clock_offset: i64) -> ApiServer {
         let dir = tempfile::tempdir().unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/eks/fake_eks_apiserver.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .args(["--cluster", CLUSTER, "--sts", &world.sts.url()])
-            .arg("--dir")
-            .arg(dir.path())
-            .args(["--clock-offset", &clock_offset.to_string()])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let (child, line) = spawn_announcing(
+            Command::new("python3")
+                .arg(script)
+                .args(["--cluster", CLUSTER, "--sts", &world.sts.url()])
+                .arg("--dir")
+                .arg(dir.path())
+                .args(["--clock-offset", &clock_offset.to_string()]),
+        );
         let url = line
-            .trim()
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("the API server did not start: {line:?}"))
             .to_owned();

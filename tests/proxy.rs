@@ -9,10 +9,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use common::announce::spawn_announcing;
 use common::aws::World;
 use common::consumers::{bench_python, require};
 
@@ -26,19 +26,13 @@ struct Helper {
 
 impl Helper {
     fn start(args: &[&str]) -> Helper {
-        let mut child = Command::new(bench_python())
-            .arg(SCRIPT)
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let (child, line) = spawn_announcing(
+            Command::new(bench_python())
+                .arg(SCRIPT)
+                .args(args)
+                .stderr(Stdio::inherit()),
+        );
         let port = line
-            .trim()
             .parse()
             .unwrap_or_else(|e| panic!("forward_proxy.py {args:?} did not start ({e}): {line:?}"));
         Helper { child, port }

@@ -258,12 +258,16 @@ fn backend_get(backend: Backend, name: &str) -> Result<Option<SecretBytes>, Keys
     match backend {
         #[cfg(target_os = "linux")]
         Backend::KernelKeyring => kernel::get(name),
+        #[cfg(not(target_os = "linux"))]
+        Backend::KernelKeyring => Err(KeystoreError::Unsupported),
         #[cfg(any(target_os = "linux", target_os = "macos", windows))]
         Backend::SecretService | Backend::Keychain | Backend::CredentialManager => {
             native::get(name)
         }
-        #[allow(unreachable_patterns)]
-        _ => Err(KeystoreError::Unsupported),
+        #[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+        Backend::SecretService | Backend::Keychain | Backend::CredentialManager => {
+            Err(KeystoreError::Unsupported)
+        }
     }
 }
 
@@ -271,12 +275,16 @@ fn backend_set(backend: Backend, name: &str, secret: &[u8]) -> Result<(), Keysto
     match backend {
         #[cfg(target_os = "linux")]
         Backend::KernelKeyring => kernel::set(name, secret),
+        #[cfg(not(target_os = "linux"))]
+        Backend::KernelKeyring => Err(KeystoreError::Unsupported),
         #[cfg(any(target_os = "linux", target_os = "macos", windows))]
         Backend::SecretService | Backend::Keychain | Backend::CredentialManager => {
             native::set(name, secret)
         }
-        #[allow(unreachable_patterns)]
-        _ => Err(KeystoreError::Unsupported),
+        #[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+        Backend::SecretService | Backend::Keychain | Backend::CredentialManager => {
+            Err(KeystoreError::Unsupported)
+        }
     }
 }
 
@@ -284,12 +292,16 @@ fn backend_delete(backend: Backend, name: &str) -> Result<bool, KeystoreError> {
     match backend {
         #[cfg(target_os = "linux")]
         Backend::KernelKeyring => kernel::delete(name),
+        #[cfg(not(target_os = "linux"))]
+        Backend::KernelKeyring => Err(KeystoreError::Unsupported),
         #[cfg(any(target_os = "linux", target_os = "macos", windows))]
         Backend::SecretService | Backend::Keychain | Backend::CredentialManager => {
             native::delete(name)
         }
-        #[allow(unreachable_patterns)]
-        _ => Err(KeystoreError::Unsupported),
+        #[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+        Backend::SecretService | Backend::Keychain | Backend::CredentialManager => {
+            Err(KeystoreError::Unsupported)
+        }
     }
 }
 

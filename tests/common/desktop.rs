@@ -3,11 +3,12 @@
 //! keyring, and on request a notification server that records what it is sent. Every process
 //! is started here and stopped by pid when the [`Desktop`] is dropped.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use super::announce::spawn_announcing;
 use super::consumers::require;
 
 /// Debian's Python, which has python3-dbus and python3-gi (a pyenv `python3` may not).
@@ -35,22 +36,17 @@ impl Desktop {
     pub fn bus(home: &Path) -> Desktop {
         require("/usr/bin/dbus-daemon", "dbus-daemon");
         let runtime = tempfile::tempdir().unwrap();
-        let mut bus = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--nosyslog", "--print-address=1"])
-            .env("HOME", home)
-            .env("XDG_RUNTIME_DIR", runtime.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut address = String::new();
-        BufReader::new(bus.stdout.take().unwrap())
-            .read_line(&mut address)
-            .unwrap();
+        let (bus, address) = spawn_announcing(
+            Command::new("dbus-daemon")
+                .args(["--session", "--nofork", "--nosyslog", "--print-address=1"])
+                .env("HOME", home)
+                .env("XDG_RUNTIME_DIR", runtime.path())
+                .stderr(Stdio::null()),
+        );
         Desktop {
             runtime,
             home: home.to_owned(),
-            address: address.trim().to_owned(),
+            address,
             children: vec![bus],
             notifications: None,
         }

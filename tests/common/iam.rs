@@ -1,10 +1,10 @@
 //! moto with MFA codes checked (`tests/iam/moto_mfa.py`): IAM and STS on loopback for the
 //! `mfa register` tests, one per test, stopped by PID when dropped.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
 use super::Sandbox;
+use super::announce::spawn_announcing;
 
 /// A running wrapper and alice's keys in it.
 pub struct MotoMfa {
@@ -25,17 +25,12 @@ impl MotoMfa {
             )
         });
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/iam/moto_mfa.py");
-        let mut child = Command::new(format!("{venv}/bin/python"))
-            .arg(script)
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let (child, line) = spawn_announcing(
+            Command::new(format!("{venv}/bin/python"))
+                .arg(script)
+                .args(args)
+                .stderr(Stdio::inherit()),
+        );
         let info: serde_json::Value = serde_json::from_str(&line)
             .unwrap_or_else(|e| panic!("moto_mfa.py did not start ({e}): {line:?}"));
         let text = |key: &str| info[key].as_str().unwrap().to_owned();

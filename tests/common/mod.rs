@@ -7,6 +7,7 @@
 //! | [`fixtures`] | alice's ARNs, keys, account names, RFC seeds; the clock (`now`, `in_one_step`) |
 //! | [`sandbox`] | [`Sandbox`]: `mfa` with a private HOME, with or without a terminal |
 //! | [`output`] | stdout/stderr of a run, the two-line failure assertion |
+//! | [`announce`] | helper processes that print where to reach them on their first stdout line |
 //! | [`signals`] | Ctrl-C (SIGINT) for a running `mfa` |
 //! | [`bench`] | pcscd/vpcd, [`insert_card`] and [`CardSlot`], moto |
 //! | [`nitrokey`] | the virtual Nitrokey 3 (Nitrokey's secrets app), [`nitrokey::insert_nitrokey`] |
@@ -29,6 +30,7 @@
 
 pub use mfa_vcard::{CardConfig, Fault, INS_PUT, RunningCard, TouchMode};
 
+pub mod announce;
 pub mod aws;
 pub mod bench;
 pub mod cache;
