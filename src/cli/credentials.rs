@@ -10,7 +10,8 @@
 use super::context::{Context, Env, checked_clock};
 use super::{Failure, advice, sources};
 use crate::aws::cache::{CacheDir, CacheKind, SessionCache, default_location};
-use crate::aws::chain::{self, CHAIN_VARIABLE, Nesting, ResolvedProfile};
+use crate::aws::chain::{self, CHAIN_VARIABLE, LongTermSource, Nesting, ResolvedProfile};
+use crate::aws::credentials::{NoUnsealer, Unsealer};
 use crate::aws::flow::{self, FlowContext, Obtained};
 use crate::aws::sts::{StsClient, StsSettings};
 use crate::sources::auto::SourceSetting;
@@ -157,7 +158,13 @@ pub fn obtain_for(
     let sts = StsClient::new(settings);
     let mut source = sources::code_source_for(ctx, forced, &profile, refuse_touch)?;
     let clock = checked_clock()?;
-    let unsealer = crate::cli::commands::keys::CardUnsealer::new(ctx);
+    // The card is prepared for unsealing only when the profile's keys are sealed: other
+    // profiles, and every cached run, build nothing for it.
+    let unsealer: Box<dyn Unsealer> = if matches!(profile.source, LongTermSource::Sealed { .. }) {
+        Box::new(crate::cli::commands::keys::CardUnsealer::new(ctx))
+    } else {
+        Box::new(NoUnsealer)
+    };
     let flow_ctx = FlowContext {
         files: ctx.files.or_empty(&mut ctx.terminal),
         profile: &profile,
@@ -167,7 +174,7 @@ pub fn obtain_for(
         clock: &clock,
         sleep: &std::thread::sleep,
         duration,
-        unsealer: &unsealer,
+        unsealer: &*unsealer,
     };
     let obtained = flow::obtain(&flow_ctx, &mut *source, &mut ctx.terminal)
         .map_err(|e| advice::aws::flow(&e))?;
