@@ -13,7 +13,7 @@
 //! Service can be wired in without touching this file's logic.
 
 use std::cell::RefCell;
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
@@ -26,7 +26,7 @@ use crate::cli::args::{KeyStoreArg, KeysCommand};
 use crate::cli::output::{json_text, write_out};
 use crate::cli::sources::{self, ProfileUse};
 use crate::cli::{Context, Exit, Failure, advice};
-use crate::secret::{SecretBytes, SecretString};
+use crate::secret::{Bounded, SecretBytes, SecretString};
 use crate::sources::yubikey::{
     Connector, PcscConnector, SEALING_ACCOUNT, SealingAccount, YubikeySource,
 };
@@ -384,13 +384,16 @@ fn read_keys(ctx: &mut Context) -> Result<(String, SecretString), Failure> {
                command in a terminal; never put them on the command line";
     let stdin = std::io::stdin();
     let (id, secret) = if !stdin.is_terminal() {
-        let mut bytes = Zeroizing::new(Vec::new());
-        stdin
-            .lock()
-            .take(4096)
-            .read_to_end(&mut bytes)
+        // Into wiped storage that wipes what it leaves when it grows.
+        let read = SecretBytes::read_bounded(&mut stdin.lock(), 128, 4096)
             .map_err(|e| Failure::runtime(format!("cannot read stdin: {e}"), how))?;
-        let text = std::str::from_utf8(&bytes)
+        let Bounded::Complete(bytes) = read else {
+            return Err(Failure::usage(
+                "stdin holds more than 4 KiB: not a key pair",
+                how,
+            ));
+        };
+        let text = std::str::from_utf8(bytes.expose())
             .map_err(|_| Failure::usage("the keys on stdin are not text", how))?;
         let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
         match (lines.next(), lines.next()) {
