@@ -2,7 +2,7 @@
 //! secret (`--software`), or nowhere — a physical token whose two codes are typed
 //! (`--hardware SERIAL`).
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 use crate::cli::{Failure, advice};
 use crate::oath::{CredentialData, CredentialId};
@@ -267,17 +267,24 @@ impl Target for HardwareTarget<'_> {
     }
 }
 
+/// The longest line read for a typed code (a code is 6–8 digits; the rest is blanks).
+const CODE_LINE_MAX: usize = 256;
+
 impl HardwareTarget<'_> {
     fn code(&mut self, prompt: &str, terminal: &mut dyn Terminal) -> Result<SecretString, Failure> {
         let typed = if terminal.is_interactive() {
             terminal.ask_secret(prompt).ok().flatten()
         } else if let Some(stdin) = self.stdin.as_mut() {
-            let mut line = zeroize::Zeroizing::new(String::new());
+            // Pre-sized and bounded: a growing buffer would leave unwiped copies behind.
+            let mut line = zeroize::Zeroizing::new(Vec::with_capacity(CODE_LINE_MAX + 1));
             stdin
-                .read_line(&mut line)
+                .by_ref()
+                .take(CODE_LINE_MAX as u64)
+                .read_until(b'\n', &mut line)
                 .ok()
                 .filter(|n| *n > 0)
-                .map(|_| SecretString::new(line.trim().to_owned()))
+                .and_then(|_| std::str::from_utf8(&line).ok())
+                .map(|text| SecretString::new(text.trim().to_owned()))
         } else {
             None
         };
